@@ -1,0 +1,127 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/x/flapjack/store"
+)
+
+// ErrClosed is returned by a queue of a closed store.
+var ErrClosed = errors.New("memory store closed")
+
+// Queue implements store.Queues.
+func (s *Store) Queue(name string) store.Queue { return s.queue(name) }
+
+func (s *Store) queue(name string) *queue {
+	s.queuesMu.Lock()
+	defer s.queuesMu.Unlock()
+	q, ok := s.queues[name]
+	if !ok {
+		q = &queue{wake: make(chan struct{}), closed: s.closed}
+		s.queues[name] = q
+	}
+	return q
+}
+
+// queue is an unbounded FIFO. A consumer waiting in Reserve sleeps on wake, a channel
+// closed and replaced whenever items arrive.
+type queue struct {
+	mu     sync.Mutex
+	items  [][]byte
+	head   int
+	wake   chan struct{}
+	closed bool
+}
+
+var _ store.Queue = (*queue)(nil)
+
+func (q *queue) push(payloads ...[]byte) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, p := range payloads {
+		q.items = append(q.items, append([]byte(nil), p...))
+	}
+	close(q.wake)
+	q.wake = make(chan struct{})
+}
+
+func (q *queue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.closed {
+		q.closed = true
+		close(q.wake)
+	}
+}
+
+// Push implements store.Queue.
+func (q *queue) Push(ctx context.Context, payloads ...[]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	closed := q.closed
+	q.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	q.push(payloads...)
+	return nil
+}
+
+// Reserve implements store.Queue.
+func (q *queue) Reserve(ctx context.Context, max int, block bool) ([]store.Item, error) {
+	if max <= 0 {
+		max = 1
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		q.mu.Lock()
+		if n := len(q.items) - q.head; n > 0 {
+			n = min(n, max)
+			out := make([]store.Item, n)
+			for i := range out {
+				out[i] = store.Item{Payload: q.items[q.head+i]}
+				q.items[q.head+i] = nil
+			}
+			q.head += n
+			if q.head == len(q.items) {
+				q.items, q.head = q.items[:0], 0
+			} else if q.head > 1024 && q.head*2 > len(q.items) {
+				q.items = append(q.items[:0], q.items[q.head:]...)
+				q.head = 0
+			}
+			q.mu.Unlock()
+			return out, nil
+		}
+		if q.closed {
+			q.mu.Unlock()
+			return nil, ErrClosed
+		}
+		wake := q.wake
+		q.mu.Unlock()
+		if !block {
+			return nil, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-wake:
+		}
+	}
+}
+
+// Ack implements store.Queue. In memory an item is gone once reserved, so there is
+// nothing to do: a crash loses the whole process's state anyway.
+func (q *queue) Ack(ctx context.Context, items ...store.Item) error { return nil }
+
+// Len implements store.Queue.
+func (q *queue) Len(ctx context.Context) (int64, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return int64(len(q.items) - q.head), nil
+}
