@@ -1,0 +1,194 @@
+// Package processor turns events into notifications. For each event it records the
+// check's new state, runs the filter chain and, when no filter blocks, hands a
+// notification to the notifier — deciding by how long a check has been failing,
+// never by how many failing results it saw.
+//
+// The decision itself is the pure function Decide; Processor wraps it with storage:
+// it reads and writes the check atomically and enqueues the notification in the same
+// write, so an alert is never half-recorded.
+package processor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/x/flapjack"
+	"github.com/x/flapjack/filter"
+	"github.com/x/flapjack/store"
+)
+
+// Store is what the processor needs from storage.
+type Store interface {
+	UpdateCheck(ctx context.Context, name string, create bool, fn func(*store.CheckUpdate) error) (flapjack.Check, error)
+	AddStatistics(ctx context.Context, instance string, now time.Time, d flapjack.Statistics) error
+	store.Queues
+}
+
+// Options configure a Processor. The zero value is usable.
+type Options struct {
+	Settings
+	// Queue is the events queue Run reads. Default "events".
+	Queue string
+	// NotifierQueue is where notifications go. Default "notifications".
+	NotifierQueue string
+	// Filters is the filter chain. Default filter.Default().
+	Filters filter.Chain
+	// Clock is the time source. Default the system clock.
+	Clock flapjack.Clock
+	// Logger receives one debug line per decision and errors. Default: discard.
+	Logger *slog.Logger
+	// Instance names this processor's statistics. Default "<hostname>:<pid>".
+	Instance string
+	// BatchSize is how many events Run takes off the queue at a time. Default 100.
+	BatchSize int
+}
+
+// Processor processes events. It is safe for concurrent use.
+type Processor struct {
+	store Store
+	opts  Options
+	log   *slog.Logger
+	count atomic.Int64
+}
+
+// ErrInvalidEvent is wrapped by Process for an event that fails validation.
+var ErrInvalidEvent = flapjack.ErrInvalidEvent
+
+// New returns a processor over s.
+func New(s Store, opts Options) *Processor {
+	if opts.Queue == "" {
+		opts.Queue = "events"
+	}
+	if opts.NotifierQueue == "" {
+		opts.NotifierQueue = "notifications"
+	}
+	if opts.Filters == nil {
+		opts.Filters = filter.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = flapjack.SystemClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Instance == "" {
+		host, _ := os.Hostname()
+		opts.Instance = host + ":" + strconv.Itoa(os.Getpid())
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 100
+	}
+	return &Processor{store: s, opts: opts, log: opts.Logger}
+}
+
+// Result is the outcome of processing one event.
+type Result struct {
+	// Check is the check as stored after the event.
+	Check flapjack.Check
+	// Notification is the notification enqueued, or nil.
+	Notification *flapjack.Notification
+	// BlockedBy names the filter that blocked, if one did.
+	BlockedBy string
+	Trace     flapjack.Trace
+}
+
+// Process handles one event: it validates it, updates the check, runs the filters
+// and enqueues the notification, if any, on the notifier queue. An invalid event is
+// counted and rejected with an error wrapping ErrInvalidEvent.
+func (p *Processor) Process(ctx context.Context, ev flapjack.Event) (Result, error) {
+	now := p.opts.Clock.Now()
+	if err := ev.Validate(); err != nil {
+		p.addStats(ctx, now, flapjack.Statistics{AllEvents: 1, InvalidEvents: 1})
+		return Result{}, err
+	}
+	count := p.count.Add(1)
+	var dec Decision
+	check, err := p.store.UpdateCheck(ctx, ev.CheckName(), true, func(u *store.CheckUpdate) error {
+		dec = Decide(Input{
+			Check: &u.Check, Created: u.Created, Event: &ev, Now: now,
+			Settings: p.opts.Settings, Filters: p.opts.Filters, NewID: uuid.NewString,
+		})
+		u.History = dec.History
+		if n := dec.Notification; n != nil {
+			n.EventCount = count
+			payload, err := json.Marshal(n)
+			if err != nil {
+				return fmt.Errorf("encode notification: %w", err)
+			}
+			u.Enqueue = append(u.Enqueue, store.Message{Queue: p.opts.NotifierQueue, Payload: payload})
+		}
+		return nil
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("process event for %q: %w", ev.CheckName(), err)
+	}
+	p.addStats(ctx, now, dec.Stats)
+	if p.log.Enabled(ctx, slog.LevelDebug) {
+		p.log.LogAttrs(ctx, slog.LevelDebug, "event processed",
+			slog.String("check", check.Name), slog.String("state", ev.State),
+			slog.String("blocked_by", dec.BlockedBy), slog.Bool("notified", dec.Notification != nil),
+			slog.String("trace", dec.Trace.String()))
+	}
+	return Result{Check: check, Notification: dec.Notification, BlockedBy: dec.BlockedBy, Trace: dec.Trace}, nil
+}
+
+func (p *Processor) addStats(ctx context.Context, now time.Time, d flapjack.Statistics) {
+	if err := p.store.AddStatistics(ctx, p.opts.Instance, now, d); err != nil {
+		p.log.Warn("statistics not recorded", "err", err)
+	}
+}
+
+// ProcessRaw parses one event as producers send it and processes it. An invalid
+// event is counted and pushed to the hourly rejected queue
+// ("<queue>_rejected:YYYYMMDDHH", UTC) with the error returned.
+func (p *Processor) ProcessRaw(ctx context.Context, raw []byte) (Result, error) {
+	ev, err := flapjack.ParseEvent(raw)
+	if err != nil {
+		now := p.opts.Clock.Now()
+		p.addStats(ctx, now, flapjack.Statistics{AllEvents: 1, InvalidEvents: 1})
+		q := p.store.Queue(RejectedQueue(p.opts.Queue, now))
+		if perr := q.Push(ctx, raw); perr != nil {
+			p.log.Error("invalid event could not be kept", "err", perr)
+		}
+		p.log.Error("invalid event data received", "err", err)
+		return Result{}, err
+	}
+	return p.Process(ctx, ev)
+}
+
+// RejectedQueue names the queue keeping invalid events received in now's UTC hour.
+func RejectedQueue(queue string, now time.Time) string {
+	return queue + "_rejected:" + now.UTC().Format("2006010215")
+}
+
+// Run takes events off the events queue and processes them until ctx ends. An event
+// that cannot be processed is logged and does not stop the others.
+func (p *Processor) Run(ctx context.Context) error {
+	q := p.store.Queue(p.opts.Queue)
+	for {
+		items, err := q.Reserve(ctx, p.opts.BatchSize, true)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("processor: take events: %w", err)
+		}
+		for _, it := range items {
+			if _, err := p.ProcessRaw(ctx, it.Payload); err != nil && !errors.Is(err, flapjack.ErrInvalidEvent) {
+				p.log.Error("event not processed", "err", err)
+			}
+		}
+		if err := q.Ack(context.WithoutCancel(ctx), items...); err != nil {
+			p.log.Error("events not acknowledged", "err", err)
+		}
+	}
+}
