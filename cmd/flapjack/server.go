@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lmittmann/tint"
+	"github.com/spf13/cobra"
+
+	"github.com/x/flapjack"
+	"github.com/x/flapjack/api"
+	"github.com/x/flapjack/config"
+	"github.com/x/flapjack/gateway"
+	_ "github.com/x/flapjack/gateway/logalert" // the "log" transport
+	_ "github.com/x/flapjack/gateway/webhook"  // the "webhook" transport
+	"github.com/x/flapjack/notifier"
+	"github.com/x/flapjack/pipeline"
+	"github.com/x/flapjack/processor"
+	"github.com/x/flapjack/setup"
+	"github.com/x/flapjack/store/memory"
+)
+
+func newServerCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "server",
+		Short: "Run the daemon: processor, notifier, HTTP event intake and gateways",
+		Long: `Runs every enabled component in one process until interrupted (SIGINT or
+SIGTERM), then shuts down gracefully and exits 0.
+
+Without --config it runs the embedded default: the processor, the notifier,
+the HTTP event intake on 127.0.0.1:3081 (POST /events) and the log gateway,
+all in memory. Send it events with, for example:
+
+  curl -d '{"entity":"web-01","check":"HTTP","state":"critical","summary":"502"}' \
+       http://127.0.0.1:3081/events`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, _ := cmd.Flags().GetString("config")
+			cfg := config.Default()
+			if path != "" {
+				var err error
+				if cfg, err = config.Load(path); err != nil {
+					return &exitError{code: 2, err: err}
+				}
+			}
+			return serve(cmd.Context(), cfg, cmd.ErrOrStderr(), nil)
+		},
+	}
+}
+
+// newLogger builds the daemon's logger: coloured text on a terminal, JSON otherwise.
+func newLogger(c config.Logger, w io.Writer) *slog.Logger {
+	var level slog.Level
+	switch strings.ToLower(c.Level) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn", "warning":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	format := c.Format
+	if format == "" || format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.DateTime}))
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// serve runs the daemon until ctx ends. ready, when not nil, receives the intake's
+// address once it listens.
+func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<- string) error {
+	log := newLogger(cfg.Logger, logw)
+	st := memory.New()
+	defer st.Close()
+
+	if f := cfg.SetupFile(); f != "" || cfg.Path == "" {
+		data, err := loadSetup(f)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		if f == "" {
+			f = "embedded default"
+		}
+		if err := data.Apply(ctx, st); err != nil {
+			return err
+		}
+		log.Info("set-up data loaded", "file", f, "checks", len(data.Checks), "contacts", len(data.Contacts))
+	}
+
+	popts := pipeline.Options{Logger: log.With("component", "delivery"), TransportQueues: map[string]string{}}
+	env := gateway.Env{Logger: log, Clock: flapjack.SystemClock{}, Templates: gateway.DefaultTemplates()}.WithDefaults()
+	popts.Gateways = map[string]gateway.Gateway{}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Gateways)) {
+		if name == "jsonapi" {
+			continue
+		}
+		var shared config.Gateway
+		table := maps.Clone(cfg.Gateways[name])
+		sharedFrom(table, &shared)
+		if !shared.Enabled {
+			continue
+		}
+		if err := applyTemplates(cfg, name, table, env.Templates); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		genv := env
+		genv.Logger = log.With("component", "gateway")
+		g, err := gateway.New(name, gateway.MapConfig(table), genv)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("[gateways.%s]: %w", name, err)}
+		}
+		popts.Gateways[name] = g
+		queue := shared.Queue
+		if queue == "" {
+			queue = notifier.TransportQueue(name)
+		}
+		popts.TransportQueues[name] = queue
+	}
+
+	eventsQueue := cfg.Processor.Queue
+	if eventsQueue == "" {
+		eventsQueue = "events"
+	}
+	if cfg.ProcessorEnabled() {
+		ps, err := processorSettings(cfg)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		popts.Processor = processor.New(st, processor.Options{
+			Settings: ps, Queue: eventsQueue, NotifierQueue: cfg.Processor.NotifierQueue,
+			Logger: log.With("component", "processor"),
+		})
+	}
+	if cfg.NotifierEnabled() {
+		var loc *time.Location
+		if z := cfg.Notifier.DefaultContactTimezone; z != "" {
+			loc, _ = time.LoadLocation(z) // validated with the configuration
+		}
+		popts.Notifier = notifier.New(st, notifier.Options{
+			Queue: cfg.Notifier.Queue, TransportQueues: popts.TransportQueues,
+			DefaultContactTimezone: loc, Logger: log.With("component", "notifier"),
+		})
+		if len(popts.Gateways) == 0 {
+			log.Warn("no gateway is enabled: alerts will wait in their queues")
+		}
+	}
+
+	jcfg, err := cfg.JSONAPI()
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	var srv *http.Server
+	if *jcfg.Enabled {
+		q := jcfg.ProcessorQueue
+		if q == "" {
+			q = eventsQueue
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/events", api.EventsHandler(st.Queue(q), log.With("component", "intake")))
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+		ln, err := net.Listen("tcp", net.JoinHostPort(jcfg.BindAddress, strconv.Itoa(jcfg.Port)))
+		if err != nil {
+			return fmt.Errorf("event intake: %w", err)
+		}
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		log.Info("event intake listening", "address", "http://"+ln.Addr().String()+"/events")
+		if ready != nil {
+			ready <- ln.Addr().String()
+		}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("event intake: %w", err)
+			}
+		}()
+	}
+
+	p := pipeline.New(st, popts)
+	go func() { errc <- p.Run(ctx) }()
+	log.Info("flapjack started", "version", version,
+		"processor", popts.Processor != nil, "notifier", popts.Notifier != nil,
+		"gateways", slices.Sorted(maps.Keys(popts.Gateways)))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	log.Info("shutting down")
+	if srv != nil {
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_ = srv.Shutdown(sctx)
+		scancel()
+	}
+	cancel()
+	if runErr == nil {
+		runErr = <-errc
+	}
+	return runErr
+}
+
+//go:embed default_setup.yaml
+var defaultSetup []byte
+
+// loadSetup reads the set-up data file, or the embedded default's when path is empty.
+func loadSetup(path string) (*setup.Data, error) {
+	if path == "" {
+		return setup.Parse(defaultSetup, "embedded default set-up")
+	}
+	return setup.Load(path)
+}
+
+// applyTemplates takes the gateway's "templates" table out of table: each key such
+// as "alert.text" names a file whose text replaces that built-in template.
+func applyTemplates(cfg *config.Config, name string, table map[string]any, t *gateway.Templates) error {
+	raw, ok := table["templates"]
+	if !ok {
+		return nil
+	}
+	delete(table, "templates")
+	files, ok := raw.(map[string]any)
+	if !ok {
+		return fmt.Errorf("[gateways.%s.templates] must be a table of \"<name>.<format>\" = \"file\"", name)
+	}
+	for _, key := range slices.Sorted(maps.Keys(files)) {
+		path, ok := files[key].(string)
+		if !ok {
+			return fmt.Errorf("[gateways.%s.templates] %q must name a file", name, key)
+		}
+		if !filepath.IsAbs(path) && cfg.Path != "" {
+			path = filepath.Join(filepath.Dir(cfg.Path), path)
+		}
+		text, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("[gateways.%s.templates] %q: %w", name, key, err)
+		}
+		if err := t.Override(name, key, string(text)); err != nil {
+			return fmt.Errorf("[gateways.%s.templates] %w", name, err)
+		}
+	}
+	return nil
+}
+
+// sharedFrom takes the keys every gateway table shares out of table into g.
+func sharedFrom(table map[string]any, g *config.Gateway) {
+	if v, ok := table["enabled"].(bool); ok {
+		g.Enabled = v
+	}
+	if v, ok := table["queue"].(string); ok {
+		g.Queue = v
+	}
+	delete(table, "enabled")
+	delete(table, "queue")
+}
+
+func processorSettings(cfg *config.Config) (processor.Settings, error) {
+	ncsm, err := cfg.NewCheckMaintenance()
+	if err != nil {
+		return processor.Settings{}, err
+	}
+	ps := processor.Settings{
+		InitialFailureDelay:          cfg.Processor.InitialFailureDelay,
+		RepeatFailureDelay:           cfg.Processor.RepeatFailureDelay,
+		InitialRecoveryDelay:         cfg.Processor.InitialRecoveryDelay,
+		NewCheckScheduledMaintenance: ncsm,
+	}
+	if r := cfg.Processor.NewCheckScheduledMaintenanceIgnoreRegex; r != "" {
+		re, err := regexp.Compile(r)
+		if err != nil {
+			return ps, err
+		}
+		ps.NewCheckScheduledMaintenanceIgnore = re
+	}
+	return ps, nil
+}

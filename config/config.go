@@ -1,0 +1,271 @@
+// Package config reads Flapjack's TOML configuration, laid out like Flapjack v2's
+// file: [logger], [processor], [notifier], [setup] and one [gateways.<name>] table
+// per gateway. Every key has a documented default, so an empty file — or none at all
+// — is a working configuration: the embedded default runs the processor, the
+// notifier, the HTTP event intake on 127.0.0.1:3081 and the log gateway, in memory.
+//
+// Unknown or misspelt keys are errors that name the file and line.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Logger    Logger    `toml:"logger"`
+	Processor Processor `toml:"processor"`
+	Notifier  Notifier  `toml:"notifier"`
+	Setup     Setup     `toml:"setup"`
+	// Gateways holds one table per gateway, keyed by name: "jsonapi" is the HTTP
+	// API (and event intake); the others are notification gateways keyed by
+	// transport ("log", "webhook", "email"…).
+	Gateways map[string]map[string]any `toml:"gateways"`
+
+	// Path is the file the configuration was read from; empty for the default.
+	Path string `toml:"-"`
+}
+
+// Logger configures logging.
+type Logger struct {
+	// Level is debug, info, warn or error. Default "info".
+	Level string `toml:"level"`
+	// Format is "text" (coloured when writing to a terminal), "json", or "auto":
+	// text on a terminal, JSON otherwise. Default "auto".
+	Format string `toml:"format"`
+}
+
+// Processor configures the event processor.
+type Processor struct {
+	// Enabled runs the processor. Default true.
+	Enabled *bool `toml:"enabled"`
+	// Queue is the events queue. Default "events".
+	Queue string `toml:"queue"`
+	// NotifierQueue is where notifications go. Default "notifications".
+	NotifierQueue string `toml:"notifier_queue"`
+	// Delays in seconds used when neither an event nor its check gives one.
+	// Defaults 30, 60 and 0.
+	InitialFailureDelay  *int64 `toml:"initial_failure_delay"`
+	RepeatFailureDelay   *int64 `toml:"repeat_failure_delay"`
+	InitialRecoveryDelay *int64 `toml:"initial_recovery_delay"`
+	// NewCheckScheduledMaintenanceDuration puts checks first seen into scheduled
+	// maintenance for this long: a number of seconds or words such as "100 years"
+	// or "2 hours, 30 minutes". Default "0 seconds": off, new checks alert at once.
+	NewCheckScheduledMaintenanceDuration any `toml:"new_check_scheduled_maintenance_duration"`
+	// NewCheckScheduledMaintenanceIgnoreRegex exempts matching check names.
+	// Default: none.
+	NewCheckScheduledMaintenanceIgnoreRegex string `toml:"new_check_scheduled_maintenance_ignore_regex"`
+}
+
+// Notifier configures the notifier.
+type Notifier struct {
+	// Enabled runs the notifier. Default true.
+	Enabled *bool `toml:"enabled"`
+	// Queue is the notifications queue. Default "notifications".
+	Queue string `toml:"queue"`
+	// DefaultContactTimezone is the zone of contacts without one. Default: $TZ,
+	// else UTC.
+	DefaultContactTimezone string `toml:"default_contact_timezone"`
+}
+
+// Setup names the set-up data file (checks, contacts, media, rules) loaded at start.
+type Setup struct {
+	// File is the path of the YAML set-up data, relative to the configuration
+	// file's folder. Default: none.
+	File string `toml:"file"`
+}
+
+// JSONAPI configures the HTTP API and event intake ([gateways.jsonapi]).
+type JSONAPI struct {
+	// Enabled serves the API. Default true.
+	Enabled *bool `json:"enabled"`
+	// BindAddress is the address to listen on. Default "127.0.0.1".
+	BindAddress string `json:"bind_address"`
+	// Port is the port to listen on. Default 3081.
+	Port int `json:"port"`
+	// ProcessorQueue is where submitted events go. Default: the processor's queue.
+	ProcessorQueue string `json:"processor_queue"`
+}
+
+// Gateway is a notification gateway's table, with the keys every gateway shares.
+type Gateway struct {
+	// Enabled runs the gateway. Default false, except for "log" in the embedded
+	// default.
+	Enabled bool `json:"enabled"`
+	// Queue is the queue of the transport's alerts. Default "<transport>_notifications".
+	Queue string `json:"queue"`
+}
+
+// Default returns the embedded default configuration.
+func Default() *Config {
+	return &Config{Gateways: map[string]map[string]any{
+		"jsonapi": {"enabled": true},
+		"log":     {"enabled": true},
+	}}
+}
+
+// Load reads the configuration at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b, path)
+}
+
+// Parse reads a configuration's content; path is used in errors and to resolve
+// relative file names.
+func Parse(data []byte, path string) (*Config, error) {
+	c := &Config{Path: path}
+	dec := toml.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return nil, tomlError(path, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func tomlError(path string, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		var msgs []string
+		for _, e := range strict.Errors {
+			row, _ := e.Position()
+			msgs = append(msgs, fmt.Sprintf("%s:%d: unknown key %q", path, row, strings.Join(e.Key(), ".")))
+		}
+		return errors.New(strings.Join(msgs, "\n"))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		return fmt.Errorf("%s:%d: %s", path, row, de.Error())
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+// Validate reports every problem of the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) {
+		where := c.Path
+		if where == "" {
+			where = "configuration"
+		}
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{where}, args...)...))
+	}
+	switch strings.ToLower(c.Logger.Level) {
+	case "", "debug", "info", "warn", "warning", "error":
+	default:
+		add("[logger] level %q is not debug, info, warn or error", c.Logger.Level)
+	}
+	switch c.Logger.Format {
+	case "", "auto", "text", "json":
+	default:
+		add("[logger] format %q is not auto, text or json", c.Logger.Format)
+	}
+	for name, v := range map[string]*int64{
+		"initial_failure_delay":  c.Processor.InitialFailureDelay,
+		"repeat_failure_delay":   c.Processor.RepeatFailureDelay,
+		"initial_recovery_delay": c.Processor.InitialRecoveryDelay,
+	} {
+		if v != nil && *v < 0 {
+			add("[processor] %s must be 0 or more seconds, not %d", name, *v)
+		}
+	}
+	if _, err := c.NewCheckMaintenance(); err != nil {
+		add("[processor] new_check_scheduled_maintenance_duration: %v", err)
+	}
+	if r := c.Processor.NewCheckScheduledMaintenanceIgnoreRegex; r != "" {
+		if _, err := regexp.Compile(r); err != nil {
+			add("[processor] new_check_scheduled_maintenance_ignore_regex: %v", err)
+		}
+	}
+	if z := c.Notifier.DefaultContactTimezone; z != "" {
+		if _, err := time.LoadLocation(z); err != nil {
+			add("[notifier] default_contact_timezone %q is not a known time zone", z)
+		}
+	}
+	if _, err := c.JSONAPI(); err != nil {
+		add("[gateways.jsonapi] %v", err)
+	}
+	for name := range c.Gateways {
+		if name == "jsonapi" {
+			continue
+		}
+		var g Gateway
+		if err := decodeTable(c.Gateways[name], &g, false); err != nil {
+			add("[gateways.%s] %v", name, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// NewCheckMaintenance is the new-check scheduled maintenance duration (0 = off).
+func (c *Config) NewCheckMaintenance() (time.Duration, error) {
+	switch v := c.Processor.NewCheckScheduledMaintenanceDuration.(type) {
+	case nil:
+		return 0, nil
+	case int64:
+		if v < 0 {
+			return 0, fmt.Errorf("must be 0 or more seconds, not %d", v)
+		}
+		return time.Duration(v) * time.Second, nil
+	case string:
+		return ParseDuration(v)
+	default:
+		return 0, fmt.Errorf("want seconds or words such as \"2 hours\", not %v", v)
+	}
+}
+
+// JSONAPI returns the [gateways.jsonapi] table with its defaults.
+func (c *Config) JSONAPI() (JSONAPI, error) {
+	j := JSONAPI{BindAddress: "127.0.0.1", Port: 3081}
+	if t, ok := c.Gateways["jsonapi"]; ok {
+		if err := decodeTable(t, &j, true); err != nil {
+			return j, err
+		}
+	}
+	if j.Enabled == nil {
+		on := c.Path == "" // the embedded default serves the intake
+		if _, ok := c.Gateways["jsonapi"]; ok {
+			on = true
+		}
+		j.Enabled = &on
+	}
+	if j.Port <= 0 || j.Port > 65535 {
+		return j, fmt.Errorf("port %d is not between 1 and 65535", j.Port)
+	}
+	return j, nil
+}
+
+// Gateway decodes the table of gateway name into v (a struct with json tags),
+// rejecting keys v does not have.
+func (c *Config) Gateway(name string, v any) error {
+	return decodeTable(c.Gateways[name], v, true)
+}
+
+// ProcessorEnabled and NotifierEnabled report whether those components run.
+func (c *Config) ProcessorEnabled() bool { return c.Processor.Enabled == nil || *c.Processor.Enabled }
+
+// NotifierEnabled reports whether the notifier runs.
+func (c *Config) NotifierEnabled() bool { return c.Notifier.Enabled == nil || *c.Notifier.Enabled }
+
+// SetupFile is the set-up data path resolved against the configuration's folder.
+func (c *Config) SetupFile() string {
+	f := c.Setup.File
+	if f == "" || filepath.IsAbs(f) || c.Path == "" {
+		return f
+	}
+	return filepath.Join(filepath.Dir(c.Path), f)
+}
