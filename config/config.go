@@ -10,13 +10,16 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // Config is the whole configuration.
@@ -32,6 +35,9 @@ type Config struct {
 
 	// Path is the file the configuration was read from; empty for the default.
 	Path string `toml:"-"`
+
+	// lines maps each table's and key's dotted path to its line in the file.
+	lines map[string]int
 }
 
 // Logger configures logging.
@@ -85,7 +91,9 @@ type Setup struct {
 
 // JSONAPI configures the HTTP API and event intake ([gateways.jsonapi]).
 type JSONAPI struct {
-	// Enabled serves the API. Default true.
+	// Enabled serves the API. Default true when the [gateways.jsonapi] table is
+	// present or no configuration file is used (the embedded default); a file
+	// without the table runs no intake.
 	Enabled *bool `json:"enabled"`
 	// BindAddress is the address to listen on. Default "127.0.0.1".
 	BindAddress string `json:"bind_address"`
@@ -128,12 +136,83 @@ func Parse(data []byte, path string) (*Config, error) {
 	dec := toml.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(c); err != nil {
-		return nil, tomlError(path, err)
+		var strict *toml.StrictMissingError
+		if !errors.As(err, &strict) {
+			return nil, tomlError(path, err)
+		}
+		// The rest of the file was decoded: report its problems too.
+		c.lines = keyLines(data)
+		return nil, errors.Join(tomlError(path, err), c.Validate())
 	}
+	c.lines = keyLines(data)
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// keyLines maps the dotted path of every table and key of a TOML document to the
+// line where it first appears, so that problems found after decoding name it.
+func keyLines(data []byte) map[string]int {
+	lines := map[string]int{}
+	var p unstable.Parser
+	p.Reset(data)
+	var table []string
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			table = recordKey(&p, lines, nil, e.Key())
+		case unstable.KeyValue:
+			recordKeyValue(&p, lines, table, e)
+		}
+	}
+	return lines
+}
+
+func recordKeyValue(p *unstable.Parser, lines map[string]int, prefix []string, kv *unstable.Node) {
+	path := recordKey(p, lines, prefix, kv.Key())
+	if v := kv.Value(); v.Kind == unstable.InlineTable {
+		it := v.Children()
+		for it.Next() {
+			if it.Node().Kind == unstable.KeyValue {
+				recordKeyValue(p, lines, path, it.Node())
+			}
+		}
+	}
+}
+
+// recordKey records the line of every prefix of a dotted key and returns its path.
+func recordKey(p *unstable.Parser, lines map[string]int, prefix []string, key unstable.Iterator) []string {
+	path := slices.Clone(prefix)
+	for key.Next() {
+		k := key.Node()
+		path = append(path, string(k.Data))
+		if dotted := strings.Join(path, "."); lines[dotted] == 0 {
+			lines[dotted] = p.Shape(k.Raw).Start.Line
+		}
+	}
+	return path
+}
+
+// Where names the file and line of a dotted key such as "processor.queue" (or of
+// the nearest enclosing table written in the file) for error messages: "FILE:LINE",
+// "FILE" when the key is not in the file, "configuration" for the embedded default.
+func (c *Config) Where(key string) string {
+	if c.Path == "" {
+		return "configuration"
+	}
+	for k := key; k != ""; {
+		if line := c.lines[k]; line > 0 {
+			return fmt.Sprintf("%s:%d", c.Path, line)
+		}
+		i := strings.LastIndexByte(k, '.')
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return c.Path
 }
 
 func tomlError(path string, err error) error {
@@ -154,58 +233,61 @@ func tomlError(path string, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
 }
 
-// Validate reports every problem of the configuration at once.
+// Validate reports every problem of the configuration at once, each with the file
+// and line of the key it concerns.
 func (c *Config) Validate() error {
 	var errs []error
-	add := func(format string, args ...any) {
-		where := c.Path
-		if where == "" {
-			where = "configuration"
-		}
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{where}, args...)...))
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{c.Where(key)}, args...)...))
 	}
 	switch strings.ToLower(c.Logger.Level) {
 	case "", "debug", "info", "warn", "warning", "error":
 	default:
-		add("[logger] level %q is not debug, info, warn or error", c.Logger.Level)
+		add("logger.level", "[logger] level %q is not debug, info, warn or error", c.Logger.Level)
 	}
 	switch c.Logger.Format {
 	case "", "auto", "text", "json":
 	default:
-		add("[logger] format %q is not auto, text or json", c.Logger.Format)
+		add("logger.format", "[logger] format %q is not auto, text or json", c.Logger.Format)
 	}
-	for name, v := range map[string]*int64{
-		"initial_failure_delay":  c.Processor.InitialFailureDelay,
-		"repeat_failure_delay":   c.Processor.RepeatFailureDelay,
-		"initial_recovery_delay": c.Processor.InitialRecoveryDelay,
+	for _, d := range []struct {
+		name string
+		v    *int64
+	}{
+		{"initial_failure_delay", c.Processor.InitialFailureDelay},
+		{"repeat_failure_delay", c.Processor.RepeatFailureDelay},
+		{"initial_recovery_delay", c.Processor.InitialRecoveryDelay},
 	} {
-		if v != nil && *v < 0 {
-			add("[processor] %s must be 0 or more seconds, not %d", name, *v)
+		if d.v != nil && *d.v < 0 {
+			add("processor."+d.name, "[processor] %s must be 0 or more seconds, not %d", d.name, *d.v)
 		}
 	}
 	if _, err := c.NewCheckMaintenance(); err != nil {
-		add("[processor] new_check_scheduled_maintenance_duration: %v", err)
+		add("processor.new_check_scheduled_maintenance_duration", "[processor] new_check_scheduled_maintenance_duration: %v", err)
 	}
 	if r := c.Processor.NewCheckScheduledMaintenanceIgnoreRegex; r != "" {
 		if _, err := regexp.Compile(r); err != nil {
-			add("[processor] new_check_scheduled_maintenance_ignore_regex: %v", err)
+			add("processor.new_check_scheduled_maintenance_ignore_regex", "[processor] new_check_scheduled_maintenance_ignore_regex: %v", err)
 		}
 	}
 	if z := c.Notifier.DefaultContactTimezone; z != "" {
 		if _, err := time.LoadLocation(z); err != nil {
-			add("[notifier] default_contact_timezone %q is not a known time zone", z)
+			add("notifier.default_contact_timezone", "[notifier] default_contact_timezone %q is not a known time zone", z)
 		}
 	}
-	if _, err := c.JSONAPI(); err != nil {
-		add("[gateways.jsonapi] %v", err)
-	}
-	for name := range c.Gateways {
+	for _, name := range slices.Sorted(maps.Keys(c.Gateways)) {
+		var problems []keyProblem
 		if name == "jsonapi" {
-			continue
+			_, problems = c.jsonAPI()
+		} else {
+			problems = decodeTable(c.Gateways[name], &Gateway{}, false)
 		}
-		var g Gateway
-		if err := decodeTable(c.Gateways[name], &g, false); err != nil {
-			add("[gateways.%s] %v", name, err)
+		for _, p := range problems {
+			key := "gateways." + name
+			if p.key != "" {
+				key += "." + p.key
+			}
+			add(key, "[gateways.%s] %s", name, p.msg)
 		}
 	}
 	return errors.Join(errs...)
@@ -217,10 +299,7 @@ func (c *Config) NewCheckMaintenance() (time.Duration, error) {
 	case nil:
 		return 0, nil
 	case int64:
-		if v < 0 {
-			return 0, fmt.Errorf("must be 0 or more seconds, not %d", v)
-		}
-		return time.Duration(v) * time.Second, nil
+		return seconds(v)
 	case string:
 		return ParseDuration(v)
 	default:
@@ -230,10 +309,15 @@ func (c *Config) NewCheckMaintenance() (time.Duration, error) {
 
 // JSONAPI returns the [gateways.jsonapi] table with its defaults.
 func (c *Config) JSONAPI() (JSONAPI, error) {
+	j, problems := c.jsonAPI()
+	return j, joinProblems(problems)
+}
+
+func (c *Config) jsonAPI() (JSONAPI, []keyProblem) {
 	j := JSONAPI{BindAddress: "127.0.0.1", Port: 3081}
 	if t, ok := c.Gateways["jsonapi"]; ok {
-		if err := decodeTable(t, &j, true); err != nil {
-			return j, err
+		if problems := decodeTable(t, &j, true); len(problems) > 0 {
+			return j, problems
 		}
 	}
 	if j.Enabled == nil {
@@ -244,7 +328,7 @@ func (c *Config) JSONAPI() (JSONAPI, error) {
 		j.Enabled = &on
 	}
 	if j.Port <= 0 || j.Port > 65535 {
-		return j, fmt.Errorf("port %d is not between 1 and 65535", j.Port)
+		return j, []keyProblem{{"port", fmt.Sprintf("port %d is not between 1 and 65535", j.Port)}}
 	}
 	return j, nil
 }
@@ -252,7 +336,7 @@ func (c *Config) JSONAPI() (JSONAPI, error) {
 // Gateway decodes the table of gateway name into v (a struct with json tags),
 // rejecting keys v does not have.
 func (c *Config) Gateway(name string, v any) error {
-	return decodeTable(c.Gateways[name], v, true)
+	return joinProblems(decodeTable(c.Gateways[name], v, true))
 }
 
 // ProcessorEnabled and NotifierEnabled report whether those components run.

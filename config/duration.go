@@ -1,11 +1,14 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
+	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,10 +35,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("empty duration")
 	}
 	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
-		if n < 0 {
-			return 0, fmt.Errorf("duration %q is negative", s)
-		}
-		return time.Duration(n) * time.Second, nil
+		return seconds(n)
 	}
 	if d, err := time.ParseDuration(text); err == nil {
 		if d < 0 {
@@ -45,6 +45,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	text = strings.NewReplacer(",", " ", " and ", " ").Replace(text)
 	fields := strings.Fields(text)
+	if len(fields) == 0 {
+		return 0, fmt.Errorf("cannot read duration %q: no number and unit", s)
+	}
 	var total time.Duration
 	for i := 0; i < len(fields); i++ {
 		part := fields[i]
@@ -61,9 +64,25 @@ func ParseDuration(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("cannot read duration %q: unknown unit %q (use seconds, minutes, hours, days, weeks or years)", s, m[2])
 		}
 		n, _ := strconv.ParseFloat(m[1], 64)
-		total += time.Duration(n * float64(unit))
+		// Beyond about 292 years a time.Duration overflows.
+		d := n * float64(unit)
+		if d >= math.MaxInt64 || float64(total)+d >= math.MaxInt64 {
+			return 0, fmt.Errorf("duration %q is too long (at most about 290 years)", s)
+		}
+		total += time.Duration(d)
 	}
 	return total, nil
+}
+
+// seconds is n seconds as a duration.
+func seconds(n int64) (time.Duration, error) {
+	switch {
+	case n < 0:
+		return 0, fmt.Errorf("must be 0 or more seconds, not %d", n)
+	case n > math.MaxInt64/int64(time.Second):
+		return 0, fmt.Errorf("%d seconds is too long (at most about 290 years)", n)
+	}
+	return time.Duration(n) * time.Second, nil
 }
 
 func isNumber(s string) bool {
@@ -71,31 +90,61 @@ func isNumber(s string) bool {
 	return err == nil
 }
 
+// keyProblem is a problem with one key of a table ("" for the table as a whole).
+type keyProblem struct {
+	key string
+	msg string
+}
+
+func joinProblems(problems []keyProblem) error {
+	errs := make([]error, len(problems))
+	for i, p := range problems {
+		errs[i] = errors.New(p.msg)
+	}
+	return errors.Join(errs...)
+}
+
 // decodeTable decodes a TOML table into v (a struct with json tags) through JSON;
-// strict rejects keys v lacks.
-func decodeTable(t map[string]any, v any, strict bool) error {
+// strict rejects keys v lacks, every one of them.
+func decodeTable(t map[string]any, v any, strict bool) []keyProblem {
+	if strict {
+		known := jsonKeys(reflect.TypeOf(v).Elem())
+		var unknown []keyProblem
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			if !slices.Contains(known, k) {
+				unknown = append(unknown, keyProblem{k, fmt.Sprintf("unknown key %q (known: %s)", k, strings.Join(known, ", "))})
+			}
+		}
+		if len(unknown) > 0 {
+			return unknown
+		}
+	}
 	b, err := json.Marshal(t)
 	if err != nil {
-		return err
+		return []keyProblem{{"", err.Error()}}
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if strict {
-		dec.DisallowUnknownFields()
-	}
-	if err := dec.Decode(v); err != nil {
-		return cleanJSONError(err)
+	if err := json.Unmarshal(b, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return []keyProblem{{te.Field, fmt.Sprintf("key %q: want %s, not a %s", te.Field, te.Type, te.Value)}}
+		}
+		return []keyProblem{{"", strings.TrimPrefix(err.Error(), "json: ")}}
 	}
 	return nil
 }
 
-// cleanJSONError turns encoding/json's wording into the configuration's.
-func cleanJSONError(err error) error {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "json: ")
-	msg = strings.Replace(msg, "unknown field", "unknown key", 1)
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Errorf("key %q: want %s, not a %s", te.Field, te.Type, te.Value)
+// jsonKeys lists the json names of a struct type's fields.
+func jsonKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		keys = append(keys, name)
 	}
-	return fmt.Errorf("%s", msg)
+	return keys
 }

@@ -117,39 +117,58 @@ func (p *Pipeline) deliver(ctx context.Context, transport string, g gateway.Gate
 			}
 			return fmt.Errorf("take alerts: %w", err)
 		}
+		// Only alerts that were dealt with are acknowledged: those left when
+		// shutting down stay with a store that hands them out again.
+		handled := make([]store.Item, 0, len(items))
 		for _, it := range items {
 			var a flapjack.Alert
 			if err := json.Unmarshal(it.Payload, &a); err != nil {
 				p.log.Error("unreadable alert dropped", "transport", transport, "err", err)
+				handled = append(handled, it)
 				continue
 			}
-			p.send(ctx, g, &a)
+			if !p.send(ctx, g, &a) {
+				break
+			}
+			handled = append(handled, it)
 		}
-		if err := q.Ack(context.WithoutCancel(ctx), items...); err != nil {
-			p.log.Error("alerts not acknowledged", "transport", transport, "err", err)
+		if len(handled) > 0 {
+			if err := q.Ack(context.WithoutCancel(ctx), handled...); err != nil {
+				p.log.Error("alerts not acknowledged", "transport", transport, "err", err)
+			}
 		}
 	}
 }
 
 // send delivers one alert, retrying retryable failures with exponential back-off.
-func (p *Pipeline) send(ctx context.Context, g gateway.Gateway, a *flapjack.Alert) {
+// It reports false when it gave up because ctx ended, true when the alert was
+// delivered or will never be.
+func (p *Pipeline) send(ctx context.Context, g gateway.Gateway, a *flapjack.Alert) bool {
 	wait := p.opts.RetryBackoff
 	for attempt := 1; ; attempt++ {
+		if ctx.Err() != nil {
+			p.log.Error("alert not delivered: shutting down", "transport", a.Transport, "alert", a.ID, "check", a.CheckName)
+			return false
+		}
 		err := g.Send(ctx, a)
 		if err == nil {
-			return
+			return true
 		}
 		attrs := []any{"transport", a.Transport, "alert", a.ID, "check", a.CheckName, "attempt", attempt, "err", err}
-		if gateway.IsPermanent(err) || attempt >= p.opts.MaxAttempts || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			p.log.Error("alert not delivered: shutting down", attrs...)
+			return false
+		}
+		if gateway.IsPermanent(err) || attempt >= p.opts.MaxAttempts {
 			p.log.Error("alert not delivered", attrs...)
-			return
+			return true
 		}
 		p.log.Warn("alert delivery failed; will retry", attrs...)
 		jittered := wait/2 + rand.N(wait/2+1)
 		select {
 		case <-ctx.Done():
 			p.log.Error("alert not delivered: shutting down", attrs...)
-			return
+			return false
 		case <-time.After(jittered):
 		}
 		wait = min(wait*2, time.Minute)

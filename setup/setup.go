@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -232,6 +233,7 @@ func yamlError(err error, name string) error {
 		}
 		e.Add(0, "%s", m)
 	}
+	slices.SortStableFunc(e.Problems, func(a, b Problem) int { return a.Line - b.Line })
 	return e
 }
 
@@ -248,9 +250,16 @@ func (d *Data) Validate() error {
 		}
 		checks[c.Name] = true
 		validateTags(e, c.Line, "check "+quote(c.Name), c.Tags)
-		for field, v := range map[string]*int64{"initial_failure_delay": c.InitialFailureDelay, "repeat_failure_delay": c.RepeatFailureDelay, "initial_recovery_delay": c.InitialRecoveryDelay} {
-			if v != nil && *v < 0 {
-				e.Add(c.Line, "check %q: %s must be 0 or more, not %d", c.Name, field, *v)
+		for _, d := range []struct {
+			field string
+			v     *int64
+		}{
+			{"initial_failure_delay", c.InitialFailureDelay},
+			{"repeat_failure_delay", c.RepeatFailureDelay},
+			{"initial_recovery_delay", c.InitialRecoveryDelay},
+		} {
+			if d.v != nil && *d.v < 0 {
+				e.Add(c.Line, "check %q: %s must be 0 or more, not %d", c.Name, d.field, *d.v)
 			}
 		}
 	}

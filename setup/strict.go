@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -34,6 +35,12 @@ func StrictDecode(n *yaml.Node, v any) error {
 			}
 		}
 		if len(errs) > 0 {
+			// Decode the known keys all the same, so that their problems are
+			// reported with these.
+			var te *yaml.TypeError
+			if err := n.Decode(v); errors.As(err, &te) {
+				errs = append(errs, te.Errors...)
+			}
 			return &yaml.TypeError{Errors: errs}
 		}
 	}

@@ -98,6 +98,10 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 	if f := cfg.SetupFile(); f != "" || cfg.Path == "" {
 		data, err := loadSetup(f)
 		if err != nil {
+			if se := (*setup.Error)(nil); !errors.As(err, &se) {
+				// Say which setting named the file that cannot be read.
+				err = fmt.Errorf("%s: [setup] file: %w", cfg.Where("setup.file"), err)
+			}
 			return &exitError{code: 2, err: err}
 		}
 		if f == "" {
@@ -123,13 +127,13 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 			continue
 		}
 		if err := applyTemplates(cfg, name, table, env.Templates); err != nil {
-			return &exitError{code: 2, err: err}
+			return &exitError{code: 2, err: fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".templates"), err)}
 		}
 		genv := env
 		genv.Logger = log.With("component", "gateway")
 		g, err := gateway.New(name, gateway.MapConfig(table), genv)
 		if err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("[gateways.%s]: %w", name, err)}
+			return &exitError{code: 2, err: fmt.Errorf("%s: [gateways.%s] %w", cfg.Where("gateways."+name), name, err)}
 		}
 		popts.Gateways[name] = g
 		queue := shared.Queue
@@ -163,7 +167,7 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 			DefaultContactTimezone: loc, Logger: log.With("component", "notifier"),
 		})
 		if len(popts.Gateways) == 0 {
-			log.Warn("no gateway is enabled: alerts will wait in their queues")
+			log.Warn("no gateway is enabled: alerts are not delivered")
 		}
 	}
 
