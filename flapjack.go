@@ -518,25 +518,75 @@ func (s *Statistics) Add(d Statistics) {
 }
 
 // Clone returns a deep copy of c: changing the copy never changes c.
+//
+// A store copies a check at least twice per event, so the copy is made in few
+// allocations: the current state and the latest notifications share one array,
+// all their perfdata another, and the delays a third. Every slice of the copy
+// is capped at its length, so appending to one never writes into another.
 func (c Check) Clone() Check {
 	d := c
 	d.Tags = cloneSlice(c.Tags)
-	d.InitialFailureDelay = clonePtr(c.InitialFailureDelay)
-	d.RepeatFailureDelay = clonePtr(c.RepeatFailureDelay)
-	d.InitialRecoveryDelay = clonePtr(c.InitialRecoveryDelay)
+	if c.InitialFailureDelay != nil || c.RepeatFailureDelay != nil || c.InitialRecoveryDelay != nil {
+		delays := new([3]int64)
+		d.InitialFailureDelay = copyInto(&delays[0], c.InitialFailureDelay)
+		d.RepeatFailureDelay = copyInto(&delays[1], c.RepeatFailureDelay)
+		d.InitialRecoveryDelay = copyInto(&delays[2], c.InitialRecoveryDelay)
+	}
+	nStates, nPerf := len(c.LatestNotifications), 0
 	if c.CurrentState != nil {
-		s := c.CurrentState.Clone()
-		d.CurrentState = &s
+		nStates++
+		nPerf += len(c.CurrentState.Perfdata)
+	}
+	for i := range c.LatestNotifications {
+		nPerf += len(c.LatestNotifications[i].Perfdata)
+	}
+	states := make([]State, 0, nStates)
+	var perf []PerfDatum
+	if nPerf > 0 {
+		perf = make([]PerfDatum, 0, nPerf)
+	}
+	if c.CurrentState != nil {
+		states = append(states, *c.CurrentState)
+		states[0].Perfdata, perf = carvePerfdata(perf, c.CurrentState.Perfdata)
+		d.CurrentState = &states[0]
 	}
 	if c.LatestNotifications != nil {
-		d.LatestNotifications = make([]State, len(c.LatestNotifications))
-		for i, s := range c.LatestNotifications {
-			d.LatestNotifications[i] = s.Clone()
+		start := len(states)
+		for _, st := range c.LatestNotifications {
+			st.Perfdata, perf = carvePerfdata(perf, st.Perfdata)
+			states = append(states, st)
+		}
+		d.LatestNotifications = states[start:len(states):len(states)]
+		if len(d.LatestNotifications) == 0 {
+			d.LatestNotifications = []State{} // empty but not nil, as c's
 		}
 	}
 	d.ScheduledMaintenances = cloneSlice(c.ScheduledMaintenances)
 	d.UnscheduledMaintenances = cloneSlice(c.UnscheduledMaintenances)
 	return d
+}
+
+// carvePerfdata appends a copy of p to buf, which has room for it, and returns
+// the copy, capped at its length, and buf. Like cloneSlice it keeps nil nil and
+// empty empty.
+func carvePerfdata(buf, p []PerfDatum) (cp, rest []PerfDatum) {
+	switch {
+	case p == nil:
+		return nil, buf
+	case len(p) == 0:
+		return []PerfDatum{}, buf
+	}
+	start := len(buf)
+	buf = append(buf, p...)
+	return buf[start:len(buf):len(buf)], buf
+}
+
+func copyInto(dst, src *int64) *int64 {
+	if src == nil {
+		return nil
+	}
+	*dst = *src
+	return dst
 }
 
 // Clone returns a deep copy of s.
@@ -550,12 +600,4 @@ func cloneSlice[T any](s []T) []T {
 		return nil
 	}
 	return append(make([]T, 0, len(s)), s...)
-}
-
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }

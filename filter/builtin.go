@@ -1,7 +1,7 @@
 package filter
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/x/flapjack"
@@ -55,7 +55,7 @@ func (ScheduledMaintenance) Name() string { return NameScheduledMaintenance }
 // Apply implements Filter.
 func (ScheduledMaintenance) Apply(in *Input) Verdict {
 	if m, ok := in.Check.InScheduledMaintenance(in.Now); ok {
-		return Block(fmt.Sprintf("in scheduled maintenance until %s", m.End.UTC().Format(time.RFC3339)))
+		return Block("in scheduled maintenance until " + m.End.UTC().Format(time.RFC3339))
 	}
 	return Pass("not in scheduled maintenance")
 }
@@ -79,7 +79,7 @@ func (UnscheduledMaintenance) Apply(in *Input) Verdict {
 	if in.NewState.Condition.Healthy() {
 		return Pass("ok during unscheduled maintenance")
 	}
-	return Block(fmt.Sprintf("acknowledged: in unscheduled maintenance until %s", m.End.UTC().Format(time.RFC3339)))
+	return Block("acknowledged: in unscheduled maintenance until " + m.End.UTC().Format(time.RFC3339))
 }
 
 // DelaysFilter applies the initial failure, repeat failure and initial recovery
@@ -102,12 +102,12 @@ func (DelaysFilter) Apply(in *Input) Verdict {
 	switch {
 	case !wasFailing && isFailing:
 		if d.InitialFailure > 0 {
-			return Block(fmt.Sprintf("just failed; initial failure delay is %s", secs(d.InitialFailure)))
+			return Block("just failed; initial failure delay is " + secs(d.InitialFailure))
 		}
 		return Pass("just failed; no initial failure delay")
 	case wasFailing && !isFailing:
 		if d.InitialRecovery > 0 {
-			return Block(fmt.Sprintf("just recovered; initial recovery delay is %s", secs(d.InitialRecovery)))
+			return Block("just recovered; initial recovery delay is " + secs(d.InitialRecovery))
 		}
 		return Pass("just recovered; no initial recovery delay")
 	case old == nil:
@@ -116,31 +116,50 @@ func (DelaysFilter) Apply(in *Input) Verdict {
 	duration := in.Now.Sub(old.CreatedAt)
 	if !isFailing {
 		if duration < d.InitialRecovery {
-			return Block(fmt.Sprintf("ok for %s, less than the initial recovery delay of %s", secs(duration), secs(d.InitialRecovery)))
+			return Block(secsReason("ok for ", duration, ", less than the initial recovery delay of ", d.InitialRecovery, ""))
 		}
-		return Pass(fmt.Sprintf("ok for %s", secs(duration)))
+		return Pass("ok for " + secs(duration))
 	}
 	if duration < d.InitialFailure {
-		return Block(fmt.Sprintf("failing for %s, less than the initial failure delay of %s", secs(duration), secs(d.InitialFailure)))
+		return Block(secsReason("failing for ", duration, ", less than the initial failure delay of ", d.InitialFailure, ""))
 	}
 	lastProblem := lastNotification(in.Check, func(s *flapjack.State) bool { return s.Condition.Unhealthy() })
 	last := lastNotification(in.Check, nil)
 	if lastProblem != nil && last != nil && last.Action == flapjack.NoAction && last.Condition.Unhealthy() {
 		since := in.Now.Sub(lastProblem.CreatedAt)
 		if since <= d.RepeatFailure {
-			return Block(fmt.Sprintf("last problem notification %s ago, within the repeat failure delay of %s", secs(since), secs(d.RepeatFailure)))
+			return Block(secsReason("last problem notification ", since, " ago, within the repeat failure delay of ", d.RepeatFailure, ""))
 		}
-		return Pass(fmt.Sprintf("failing for %s; last problem notification %s ago", secs(duration), secs(since)))
+		return Pass(secsReason("failing for ", duration, "; last problem notification ", since, " ago"))
 	}
-	return Pass(fmt.Sprintf("failing for %s", secs(duration)))
+	return Pass("failing for " + secs(duration))
 }
 
-// secs formats a duration as seconds, keeping fractions only when there are any.
+// secs formats a duration as seconds, keeping fractions only when there are any:
+// "30s", "1.5s" (at most 3 significant digits, as fmt's %.3g).
 func secs(d time.Duration) string {
+	var buf [32]byte
+	return string(appendSecs(buf[:0], d))
+}
+
+func appendSecs(b []byte, d time.Duration) []byte {
 	if d%time.Second == 0 {
-		return fmt.Sprintf("%ds", int64(d/time.Second))
+		b = strconv.AppendInt(b, int64(d/time.Second), 10)
+	} else {
+		b = strconv.AppendFloat(b, d.Seconds(), 'g', 3, 64)
 	}
-	return fmt.Sprintf("%.3gs", d.Seconds())
+	return append(b, 's')
+}
+
+// secsReason returns a + secs(d1) + b + secs(d2) + c in one allocation. The delays
+// filter explains itself so on every failing event, so it is built without fmt.
+func secsReason(a string, d1 time.Duration, b string, d2 time.Duration, c string) string {
+	var buf [128]byte
+	out := append(buf[:0], a...)
+	out = appendSecs(out, d1)
+	out = append(out, b...)
+	out = appendSecs(out, d2)
+	return string(append(out, c...))
 }
 
 // Acknowledgement turns an acknowledgement of a failing check into unscheduled
@@ -165,7 +184,7 @@ func (Acknowledgement) Apply(in *Input) Verdict {
 		m.ID = in.NewID()
 	}
 	in.Check.SetUnscheduledMaintenance(m, in.Now)
-	return Pass(fmt.Sprintf("acknowledged: unscheduled maintenance for %s", secs(dur)))
+	return Pass("acknowledged: unscheduled maintenance for " + secs(dur))
 }
 
 var (

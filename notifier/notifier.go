@@ -12,18 +12,19 @@ package notifier
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"os"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/x/flapjack"
+	"github.com/x/flapjack/internal/bufpool"
+	"github.com/x/flapjack/internal/uuid"
 	"github.com/x/flapjack/store"
 )
 
@@ -63,6 +64,7 @@ type Notifier struct {
 	opts   Options
 	log    *slog.Logger
 	router *Router
+	texts  atomic.Pointer[traceTexts] // of the last routing snapshot seen
 }
 
 // TransportQueue is the default queue name of a transport's alerts.
@@ -131,11 +133,17 @@ func (n *Notifier) Notify(ctx context.Context, note flapjack.Notification) (Resu
 	} else {
 		// A problem makes the check count toward rollups; a recovery or an
 		// acknowledgement stops it counting. Done before counting, so the count
-		// includes or excludes this check.
-		check, err = n.store.UpdateCheck(ctx, note.CheckName, false, func(u *store.CheckUpdate) error {
-			u.Check.Alertable = !isOK
-			return nil
-		})
+		// includes or excludes this check. A check already so (every repeated
+		// problem) is only read: a read and a write are both atomic, so that is
+		// as if the update had been made at the read, and it costs one copy of
+		// the check rather than two.
+		check, err = n.store.Check(ctx, note.CheckName)
+		if err == nil && check.Alertable != !isOK {
+			check, err = n.store.UpdateCheck(ctx, note.CheckName, false, func(u *store.CheckUpdate) error {
+				u.Check.Alertable = !isOK
+				return nil
+			})
+		}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		res.Trace.Add("check", "skip", "the check no longer exists")
@@ -150,11 +158,16 @@ func (n *Notifier) Notify(ctx context.Context, note flapjack.Notification) (Resu
 		return res, fmt.Errorf("notify %q: routing: %w", note.CheckName, err)
 	}
 	routed := n.router.AlertingMedia(rt, &check, severity, now)
+	// A step per rule that applied and per medium, at most one more.
+	res.Trace.Steps = slices.Grow(res.Trace.Steps, len(routed.Accepted)+len(routed.Rejected)+len(routed.Problems)+len(routed.Media)+1)
+	texts := n.traceTexts(rt)
 	for _, m := range routed.Accepted {
-		res.Trace.Add("rule:"+ruleLabel(m.Rule), "accept", fmt.Sprintf("media %v", m.Media))
+		stage, detail := texts.rule(m)
+		res.Trace.Add(stage, "accept", detail)
 	}
 	for _, m := range routed.Rejected {
-		res.Trace.Add("rule:"+ruleLabel(m.Rule), "blackhole", fmt.Sprintf("removes media %v", m.Media))
+		stage, detail := texts.rule(m)
+		res.Trace.Add(stage, "blackhole", detail)
 	}
 	for _, p := range routed.Problems {
 		res.Trace.Add("rule", "warning", p)
@@ -166,8 +179,15 @@ func (n *Notifier) Notify(ctx context.Context, note flapjack.Notification) (Resu
 
 	var alerting []flapjack.Check // computed once, for media in summary mode
 	alertingLoaded := false
+	var mu *mediumUpdate // made for the first medium not tested, reused for the others
+	var update func(*store.MediumUpdate) error
+	defer func() {
+		if mu != nil {
+			bufpool.Put(mu.buf)
+		}
+	}()
 	for _, m := range routed.Media {
-		stage := "medium:" + m.ID
+		stage := texts.medium(m)
 		queue, ok := n.queueFor(m.Transport)
 		if !ok {
 			res.Trace.Add(stage, "skip", fmt.Sprintf("no queue is configured for transport %q", m.Transport))
@@ -181,7 +201,7 @@ func (n *Notifier) Notify(ctx context.Context, note flapjack.Notification) (Resu
 				return res, fmt.Errorf("notify %q: medium %s: %w", check.Name, m.ID, err)
 			}
 			setLast(&base, ms.LastState)
-			payload, err := json.Marshal(&base)
+			payload, err := base.MarshalJSON()
 			if err != nil {
 				return res, err
 			}
@@ -189,7 +209,7 @@ func (n *Notifier) Notify(ctx context.Context, note flapjack.Notification) (Resu
 				return res, fmt.Errorf("notify %q: enqueue alert: %w", check.Name, err)
 			}
 			res.Trace.Add(stage, "send", "test notification")
-			res.Alerts = append(res.Alerts, base)
+			res.Alerts = appendAlert(res.Alerts, &base, len(routed.Media))
 			continue
 		}
 
@@ -205,46 +225,27 @@ func (n *Notifier) Notify(ctx context.Context, note flapjack.Notification) (Resu
 			}
 			count, states = n.alertingChecks(rt, m.ID, alerting, now)
 		}
-		var sent *flapjack.Alert
-		var why string
-		err := n.store.UpdateMediumState(ctx, m.ID, func(u *store.MediumUpdate) error {
-			sent, u.Enqueue = nil, nil
-			rollup := RollupFor(m, count, u.State.LastRollupType)
-			send, reason := ShouldSend(u.State, st, isOK, rollup, m.Interval)
-			why = reason
-			if !send {
-				return nil
-			}
-			a := base
-			a.Rollup = rollup
-			if rollup != flapjack.NoRollup && len(states) > 0 {
-				a.RollupStates = states
-			}
-			setLast(&a, u.State.LastState)
-			payload, err := json.Marshal(&a)
-			if err != nil {
-				return err
-			}
-			last := st.Clone()
-			u.State.LastState = &last
-			u.State.LastRollupType = rollup
-			u.Enqueue = []store.Message{{Queue: queue, Payload: payload}}
-			sent = &a
-			return nil
-		})
-		if err != nil {
+		if mu == nil {
+			// state is what each medium remembers of this notification. It
+			// shares its perfdata with note, which nothing changes, and the
+			// store keeps a deep copy of what the callback leaves it.
+			mu = &mediumUpdate{state: st, isOK: isOK}
+			update = mu.apply
+		}
+		mu.medium, mu.queue, mu.alert, mu.count, mu.states = m, queue, base, count, states
+		if err := n.store.UpdateMediumState(ctx, m.ID, update); err != nil {
 			return res, fmt.Errorf("notify %q: medium %s: %w", check.Name, m.ID, err)
 		}
-		if sent == nil {
-			res.Trace.Add(stage, "skip", why)
+		if !mu.sent {
+			res.Trace.Add(stage, "skip", mu.why)
 			continue
 		}
-		detail := why
-		if sent.Rollup != flapjack.NoRollup {
-			detail += fmt.Sprintf("; rollup %s (%d alerting checks, threshold %d)", sent.Rollup, count, m.RollupThreshold)
+		detail := mu.why
+		if mu.alert.Rollup != flapjack.NoRollup {
+			detail += fmt.Sprintf("; rollup %s (%d alerting checks, threshold %d)", mu.alert.Rollup, count, m.RollupThreshold)
 		}
 		res.Trace.Add(stage, "send", detail)
-		res.Alerts = append(res.Alerts, *sent)
+		res.Alerts = appendAlert(res.Alerts, &mu.alert, len(routed.Media))
 	}
 	if n.log.Enabled(ctx, slog.LevelDebug) {
 		n.log.LogAttrs(ctx, slog.LevelDebug, "notification processed",
@@ -252,6 +253,72 @@ func (n *Notifier) Notify(ctx context.Context, note flapjack.Notification) (Resu
 			slog.Int("alerts", len(res.Alerts)), slog.String("trace", res.Trace.String()))
 	}
 	return res, nil
+}
+
+// mediumUpdate is Notify's read-modify-write of one medium's alert memory:
+// whether to send, and if so the alert, enqueued in the same store operation.
+// One value serves every medium of a notification, so that routing to several
+// media does not allocate a closure and the variables it captures per medium.
+type mediumUpdate struct {
+	// Set before each UpdateMediumState.
+	medium *flapjack.Medium
+	queue  string
+	alert  flapjack.Alert // as newAlert makes it; apply completes it
+	count  int
+	states map[flapjack.Condition][]string
+	// The same for every medium.
+	state flapjack.State
+	isOK  bool
+	// Results of the last call of apply.
+	sent bool
+	why  string
+	msg  [1]store.Message
+	buf  *[]byte // from bufpool; Notify gives it back
+}
+
+// apply is the UpdateMediumState callback. It may run more than once, so it
+// sets every field of the alert it sets at all, every time.
+func (mu *mediumUpdate) apply(u *store.MediumUpdate) error {
+	mu.sent, u.Enqueue = false, nil
+	rollup := RollupFor(mu.medium, mu.count, u.State.LastRollupType)
+	send, reason := ShouldSend(u.State, mu.state, mu.isOK, rollup, mu.medium.Interval)
+	mu.why = reason
+	if !send {
+		return nil
+	}
+	a := &mu.alert
+	a.Rollup, a.RollupStates = rollup, nil
+	if rollup != flapjack.NoRollup && len(mu.states) > 0 {
+		a.RollupStates = mu.states
+	}
+	a.LastCondition, a.LastAction, a.LastSummary = "", "", ""
+	setLast(a, u.State.LastState)
+	// Encoded by hand (json.Marshal would only re-check the output) into a
+	// borrowed buffer, reused for every medium: the store copies what it
+	// enqueues.
+	if mu.buf == nil {
+		mu.buf = bufpool.Get()
+	}
+	payload, err := a.AppendJSON((*mu.buf)[:0])
+	if err != nil {
+		return err
+	}
+	*mu.buf = payload
+	u.State.LastState = &mu.state
+	u.State.LastRollupType = rollup
+	mu.msg[0] = store.Message{Queue: mu.queue, Payload: payload}
+	u.Enqueue = mu.msg[:]
+	mu.sent = true
+	return nil
+}
+
+// appendAlert appends *a to alerts, making room for one alert per medium at
+// the first.
+func appendAlert(alerts []flapjack.Alert, a *flapjack.Alert, media int) []flapjack.Alert {
+	if alerts == nil {
+		alerts = make([]flapjack.Alert, 0, media)
+	}
+	return append(alerts, *a)
 }
 
 // alertingChecks counts the checks that put medium into summary mode: alertable,
@@ -313,17 +380,19 @@ func ShouldSend(ms flapjack.MediumState, st flapjack.State, isOK bool, rollup fl
 	case rollup != ms.LastRollupType:
 		return true, "summary mode changed"
 	case st.Condition != last.Condition:
-		return true, fmt.Sprintf("condition changed from %s", last.Condition)
+		return true, "condition changed from " + string(last.Condition)
 	}
 	interval := time.Duration(max(intervalSeconds, 0)) * time.Second
 	if !last.CreatedAt.Add(interval).Before(st.CreatedAt) {
 		return false, fmt.Sprintf("alike alert sent %s ago, within the interval of %s",
 			st.CreatedAt.Sub(last.CreatedAt), interval)
 	}
-	return true, fmt.Sprintf("interval of %s passed", interval)
+	return true, "interval of " + interval.String() + " passed"
 }
 
-// newAlert fills an alert's fields from the notification, check and medium.
+// newAlert fills an alert's fields from the notification, check and medium. It
+// leaves Rollup, RollupStates and the Last fields zero: mediumUpdate.apply sets
+// them from the medium's memory.
 func (n *Notifier) newAlert(note *flapjack.Notification, check *flapjack.Check, m *flapjack.Medium, rt *store.Routing) flapjack.Alert {
 	st := note.State
 	a := flapjack.Alert{
@@ -359,6 +428,87 @@ func setLast(a *flapjack.Alert, last *flapjack.State) {
 	a.LastCondition, a.LastAction, a.LastSummary = last.Condition, last.Action, last.Summary
 }
 
+// traceTexts are the trace texts of the rules and media of one routing
+// snapshot: a notification's trace names every rule that routed it and every
+// medium it reached, and a store hands out the same snapshot until the routing
+// data changes, so they are made once per snapshot rather than per notification.
+type traceTexts struct {
+	rt    *store.Routing
+	rules map[*flapjack.Rule]ruleText
+	media map[*flapjack.Medium]string // "medium:<id>"
+}
+
+type ruleText struct {
+	stage  string // "rule:<label>"
+	detail string // "media [a b]", or "removes media [a b]" for a blackhole
+}
+
+// traceTexts returns the texts of rt, making them when rt is new.
+func (n *Notifier) traceTexts(rt *store.Routing) *traceTexts {
+	if t := n.texts.Load(); t != nil && t.rt == rt {
+		return t
+	}
+	t := &traceTexts{
+		rt:    rt,
+		rules: make(map[*flapjack.Rule]ruleText, len(rt.Rules)),
+		media: make(map[*flapjack.Medium]string, len(rt.Media)),
+	}
+	for _, r := range rt.Rules {
+		t.rules[r] = newRuleText(r, r.MediaIDs)
+	}
+	for _, m := range rt.Media {
+		t.media[m] = "medium:" + m.ID
+	}
+	n.texts.Store(t)
+	return t
+}
+
+func newRuleText(r *flapjack.Rule, media []string) ruleText {
+	prefix := "media "
+	if r.Blackhole {
+		prefix = "removes media "
+	}
+	return ruleText{stage: "rule:" + ruleLabel(r), detail: mediaDetail(prefix, media)}
+}
+
+// rule returns the stage and detail of the step of a rule that applied.
+func (t *traceTexts) rule(m Match) (stage, detail string) {
+	rt, ok := t.rules[m.Rule]
+	if !ok { // not of t's snapshot
+		rt = newRuleText(m.Rule, m.Media)
+	}
+	return rt.stage, rt.detail
+}
+
+// medium returns the stage of a medium's step.
+func (t *traceTexts) medium(m *flapjack.Medium) string {
+	if s, ok := t.media[m]; ok {
+		return s
+	}
+	return "medium:" + m.ID
+}
+
+// mediaDetail returns prefix and the medium ids as fmt's %v writes them, such as
+// "media [a b]", in one allocation.
+func mediaDetail(prefix string, ids []string) string {
+	n := len(prefix) + len("[]") + max(len(ids)-1, 0)
+	for _, id := range ids {
+		n += len(id)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(prefix)
+	b.WriteByte('[')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(id)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
 func ruleLabel(r *flapjack.Rule) string {
 	if r.Name != "" && r.Name != r.ID {
 		return r.ID + " (" + r.Name + ")"
@@ -380,7 +530,8 @@ func (n *Notifier) Run(ctx context.Context) error {
 		}
 		for _, it := range items {
 			var note flapjack.Notification
-			if err := json.Unmarshal(it.Payload, &note); err != nil {
+			// As json.Unmarshal, less its scan of the whole payload first.
+			if err := note.UnmarshalJSON(it.Payload); err != nil {
 				n.log.Error("unreadable notification dropped", "err", err)
 				continue
 			}

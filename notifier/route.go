@@ -1,9 +1,9 @@
 package notifier
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -20,7 +20,25 @@ type Router struct {
 	DefaultTimezone *time.Location
 	restrictions    restriction.Cache
 	zones           sync.Map // zone name → *time.Location or error
+
+	// occurringMu guards occurringMemo, the last answer of each restriction in
+	// each zone with the second it holds for: see occurs.
+	occurringMu   sync.Mutex
+	occurringMemo map[occurringKey]occurringAnswer
 }
+
+type occurringKey struct {
+	r   *restriction.Restriction
+	loc *time.Location
+}
+
+type occurringAnswer struct {
+	unixSecond int64
+	on         bool
+}
+
+// maxOccurringMemo bounds occurringMemo; past it the memo starts afresh.
+const maxOccurringMemo = 4096
 
 // Match is one rule's part in a routing decision, for traces.
 type Match struct {
@@ -63,6 +81,9 @@ func (r *Router) AlertingMedia(rt *store.Routing, check *flapjack.Check, severit
 				continue
 			}
 			m := Match{Rule: rule, Media: rule.MediaIDs}
+			if out.Accepted == nil && !blackhole {
+				out.Accepted = make([]Match, 0, min(len(rt.Rules), 8)) // not a few times over
+			}
 			if blackhole {
 				out.Rejected = append(out.Rejected, m)
 				for _, id := range rule.MediaIDs {
@@ -81,10 +102,13 @@ func (r *Router) AlertingMedia(rt *store.Routing, check *flapjack.Check, severit
 	}
 	for id := range accepted {
 		if m, ok := rt.Media[id]; ok {
+			if out.Media == nil {
+				out.Media = make([]*flapjack.Medium, 0, len(accepted))
+			}
 			out.Media = append(out.Media, m)
 		}
 	}
-	sort.Slice(out.Media, func(i, j int) bool { return out.Media[i].ID < out.Media[j].ID })
+	slices.SortFunc(out.Media, func(a, b *flapjack.Medium) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 
@@ -118,7 +142,31 @@ func (r *Router) occurring(rt *store.Routing, rule *flapjack.Rule, t time.Time, 
 		return onError, fmt.Sprintf("rule %s: %v", rule.ID, err)
 	}
 	loc, problem := r.location(rt, rule)
-	return res.Occurring(t, loc), problem
+	return r.occurs(res, t, loc), problem
+}
+
+// occurs returns res.Occurring(t, loc), remembering the answer for the second t
+// falls in. Evaluating a recurrence is the costliest step of routing, and a busy
+// notifier asks the same question many times a second. The answer cannot change
+// within a second: an occurrence starts and ends on a whole second, since
+// iCalendar times and durations have no fractions of a second
+// (TestOccurringWholeSeconds holds Occurring to that).
+func (r *Router) occurs(res *restriction.Restriction, t time.Time, loc *time.Location) bool {
+	k, sec := occurringKey{res, loc}, t.Unix()
+	r.occurringMu.Lock()
+	a, ok := r.occurringMemo[k]
+	r.occurringMu.Unlock()
+	if ok && a.unixSecond == sec {
+		return a.on
+	}
+	on := res.Occurring(t, loc)
+	r.occurringMu.Lock()
+	if r.occurringMemo == nil || len(r.occurringMemo) >= maxOccurringMemo {
+		r.occurringMemo = make(map[occurringKey]occurringAnswer)
+	}
+	r.occurringMemo[k] = occurringAnswer{unixSecond: sec, on: on}
+	r.occurringMu.Unlock()
+	return on
 }
 
 func (r *Router) location(rt *store.Routing, rule *flapjack.Rule) (*time.Location, string) {

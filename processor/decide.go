@@ -1,7 +1,6 @@
 package processor
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
@@ -74,12 +73,20 @@ func Decide(in Input) Decision {
 	cond, action := ev.Condition(), ev.Action()
 	service := action == flapjack.NoAction
 
+	// The old state, the new one and the filters' input reach the filters by
+	// pointer, so they live on the heap: in one allocation, as this is done for
+	// every event.
+	w := new(struct {
+		old, new flapjack.State
+		fin      filter.Input
+	})
 	var old *flapjack.State
 	if check.CurrentState != nil {
-		o := *check.CurrentState
-		old = &o
+		w.old = *check.CurrentState
+		old = &w.old
 	}
-	newState := flapjack.State{CreatedAt: now, UpdatedAt: now, Summary: ev.Summary, Details: ev.Details}
+	newState := &w.new
+	*newState = flapjack.State{CreatedAt: now, UpdatedAt: now, Summary: ev.Summary, Details: ev.Details}
 
 	d.Stats.AllEvents = 1
 	if service {
@@ -119,8 +126,9 @@ func Decide(in Input) Decision {
 	}
 
 	if (old == nil || old.Condition == flapjack.NoCondition) && service && cond == flapjack.OK {
-		check.CurrentState = &newState
-		d.History = append(d.History, newState)
+		st := *newState
+		check.CurrentState = &st
+		d.History = append(d.History, st)
 		d.Trace.Add("check", "stored", "first ok result of the check: recorded without notification")
 		return d
 	}
@@ -129,9 +137,9 @@ func Decide(in Input) Decision {
 
 	if service {
 		if old == nil || cond != old.Condition {
-			st := newState
+			st := *newState
 			check.CurrentState = &st
-			d.History = append(d.History, newState)
+			d.History = append(d.History, st)
 		} else {
 			cur := check.CurrentState
 			cur.UpdatedAt = now
@@ -143,27 +151,48 @@ func Decide(in Input) Decision {
 	if chain == nil {
 		chain = filter.Default()
 	}
-	fin := filter.Input{
+	fin := &w.fin
+	*fin = filter.Input{
 		Now: now, Event: ev, Condition: cond, Action: action,
-		Check: check, OldState: old, NewState: &newState,
+		Check: check, OldState: old, NewState: newState,
 		Delays: delays, NewID: in.NewID,
 	}
-	res := chain.Apply(&fin)
+	res := chain.Apply(fin)
+	// One step per filter, plus the notification's and perhaps one or two before.
+	d.Trace.Steps = slices.Grow(d.Trace.Steps, len(res.Steps)+1)
 	for _, s := range res.Steps {
 		outcome := "pass"
 		if s.Block {
 			outcome = "block"
 		}
-		d.Trace.Add("filter:"+s.Filter, outcome, s.Reason)
+		d.Trace.Add(filterStage(s.Filter), outcome, s.Reason)
 	}
 	if !res.Passed() {
 		d.BlockedBy = res.BlockedBy
 		return d
 	}
-	d.Notification = notification(in, old, newState)
+	d.Notification = notification(in, old, *newState)
 	n := d.Notification
-	d.Trace.Add("notification", string(n.Type()), fmt.Sprintf("severity %s", n.Severity))
+	d.Trace.Add("notification", string(n.Type()), "severity "+string(n.Severity))
 	return d
+}
+
+// filterStage is the trace stage of the filter named name, "filter:<name>"; the
+// built-in filters' stages are constants, so that tracing costs no allocation.
+func filterStage(name string) string {
+	switch name {
+	case filter.NameOk:
+		return "filter:" + filter.NameOk
+	case filter.NameScheduledMaintenance:
+		return "filter:" + filter.NameScheduledMaintenance
+	case filter.NameUnscheduledMaintenance:
+		return "filter:" + filter.NameUnscheduledMaintenance
+	case filter.NameDelays:
+		return "filter:" + filter.NameDelays
+	case filter.NameAcknowledgement:
+		return "filter:" + filter.NameAcknowledgement
+	}
+	return "filter:" + name
 }
 
 // notification builds the notification for an event that passed every filter and

@@ -10,7 +10,6 @@ package processor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,10 +18,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/x/flapjack"
 	"github.com/x/flapjack/filter"
+	"github.com/x/flapjack/internal/bufpool"
+	"github.com/x/flapjack/internal/uuid"
 	"github.com/x/flapjack/store"
 )
 
@@ -110,27 +109,13 @@ func (p *Processor) Process(ctx context.Context, ev flapjack.Event) (Result, err
 		p.addStats(ctx, now, flapjack.Statistics{AllEvents: 1, InvalidEvents: 1})
 		return Result{}, err
 	}
-	count := p.count.Add(1)
-	var dec Decision
-	check, err := p.store.UpdateCheck(ctx, ev.CheckName(), true, func(u *store.CheckUpdate) error {
-		dec = Decide(Input{
-			Check: &u.Check, Created: u.Created, Event: &ev, Now: now,
-			Settings: p.opts.Settings, Filters: p.opts.Filters, NewID: uuid.NewString,
-		})
-		u.History = dec.History
-		if n := dec.Notification; n != nil {
-			n.EventCount = count
-			payload, err := json.Marshal(n)
-			if err != nil {
-				return fmt.Errorf("encode notification: %w", err)
-			}
-			u.Enqueue = append(u.Enqueue, store.Message{Queue: p.opts.NotifierQueue, Payload: payload})
-		}
-		return nil
-	})
+	w := &processWork{p: p, ev: ev, now: now, count: p.count.Add(1)}
+	check, err := p.store.UpdateCheck(ctx, ev.CheckName(), true, w.update)
+	bufpool.Put(w.buf) // the store has copied the payload
 	if err != nil {
 		return Result{}, fmt.Errorf("process event for %q: %w", ev.CheckName(), err)
 	}
+	dec := &w.dec
 	p.addStats(ctx, now, dec.Stats)
 	if p.log.Enabled(ctx, slog.LevelDebug) {
 		p.log.LogAttrs(ctx, slog.LevelDebug, "event processed",
@@ -139,6 +124,47 @@ func (p *Processor) Process(ctx context.Context, ev flapjack.Event) (Result, err
 			slog.String("trace", dec.Trace.String()))
 	}
 	return Result{Check: check, Notification: dec.Notification, BlockedBy: dec.BlockedBy, Trace: dec.Trace}, nil
+}
+
+// processWork is what Process's UpdateCheck callback shares with it, gathered in
+// one allocation rather than a closure and each variable it would capture.
+type processWork struct {
+	p     *Processor
+	ev    flapjack.Event
+	now   time.Time
+	count int64
+	dec   Decision
+	msg   [1]store.Message
+	buf   *[]byte // the notification's payload, borrowed from bufpool
+}
+
+// update decides for the event on the check in u. It may run more than once.
+func (w *processWork) update(u *store.CheckUpdate) error {
+	p := w.p
+	w.dec = Decide(Input{
+		Check: &u.Check, Created: u.Created, Event: &w.ev, Now: w.now,
+		Settings: p.opts.Settings, Filters: p.opts.Filters, NewID: uuid.NewString,
+	})
+	u.History = w.dec.History
+	if n := w.dec.Notification; n != nil {
+		n.EventCount = w.count
+		if w.buf == nil {
+			w.buf = bufpool.Get()
+		}
+		// Encoded by hand: json.Marshal would only re-check what it writes.
+		payload, err := n.AppendJSON((*w.buf)[:0])
+		if err != nil {
+			return fmt.Errorf("encode notification: %w", err)
+		}
+		*w.buf = payload
+		w.msg[0] = store.Message{Queue: p.opts.NotifierQueue, Payload: payload}
+		if len(u.Enqueue) == 0 {
+			u.Enqueue = w.msg[:] // the store copies what it enqueues
+		} else {
+			u.Enqueue = append(u.Enqueue, w.msg[0])
+		}
+	}
+	return nil
 }
 
 func (p *Processor) addStats(ctx context.Context, now time.Time, d flapjack.Statistics) {

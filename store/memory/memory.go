@@ -17,9 +17,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/x/flapjack"
+	"github.com/x/flapjack/internal/uuid"
 	"github.com/x/flapjack/store"
 )
 
@@ -150,28 +149,36 @@ func (s *Store) UpdateCheck(ctx context.Context, name string, create bool, fn fu
 	if u.Check.Name != name || u.Check.ID != id || u.Check.AckHash != ackHash {
 		return abort(fmt.Errorf("update check %q: the callback may not change the name, id or ack hash", name))
 	}
+	// Whether the index of alertable checks holds the name: only updates of the
+	// check change that, and they hold the shard's lock, as this one does.
+	wasAlertable := ok && e.check.Alertable && e.check.Enabled
 	if !ok {
 		e = &entry{}
 		sh.checks[name] = e
 	}
-	// The callback may keep references to what it put in u.Check.
+	// The callback may keep references to what it put in u.Check, so the store
+	// keeps its own copy.
 	e.check = u.Check.Clone()
 	if len(u.History) > 0 {
 		for _, st := range u.History {
 			e.history = append(e.history, st.Clone())
 		}
 	}
-	s.indexMu.Lock()
-	if u.Check.Alertable && u.Check.Enabled {
-		s.alertable[name] = struct{}{}
-	} else {
-		delete(s.alertable, name)
+	if alertable := u.Check.Alertable && u.Check.Enabled; alertable != wasAlertable {
+		s.indexMu.Lock()
+		if alertable {
+			s.alertable[name] = struct{}{}
+		} else {
+			delete(s.alertable, name)
+		}
+		s.indexMu.Unlock()
 	}
-	s.indexMu.Unlock()
 	if err := s.enqueue(u.Enqueue); err != nil {
 		return flapjack.Check{}, err
 	}
-	return e.check.Clone(), nil
+	// u.Check is already a copy that nothing in the store refers to: handing it
+	// back spares a third deep copy per update (the hot path of every event).
+	return u.Check, nil
 }
 
 // assignID gives a new check an id whose ack hash is not yet taken.
@@ -487,10 +494,27 @@ func (s *Store) MediumState(ctx context.Context, id string) (flapjack.MediumStat
 
 func cloneMediumState(m flapjack.MediumState) flapjack.MediumState {
 	if m.LastState != nil {
-		st := m.LastState.Clone()
-		m.LastState = &st
+		m.LastState = cloneState(m.LastState)
 	}
 	return m
+}
+
+// cloneState returns a deep copy of *s. A medium's state is copied twice per
+// alert, so a state with little perfdata, the usual case, is copied into one
+// allocation with it.
+func cloneState(s *flapjack.State) *flapjack.State {
+	if n := len(s.Perfdata); n > 0 && n <= 2 {
+		c := new(struct {
+			st flapjack.State
+			pd [2]flapjack.PerfDatum
+		})
+		c.st = *s
+		c.st.Perfdata = c.pd[:n:n] // capped: an append makes a new array
+		copy(c.pd[:], s.Perfdata)
+		return &c.st
+	}
+	st := s.Clone()
+	return &st
 }
 
 // AddStatistics implements store.StatisticsStore.

@@ -26,12 +26,16 @@ func (s *Store) queue(name string) *queue {
 }
 
 // queue is an unbounded FIFO. A consumer waiting in Reserve sleeps on wake, a channel
-// closed and replaced whenever items arrive.
+// closed and replaced when items arrive while someone waits on it.
 type queue struct {
-	mu     sync.Mutex
-	items  [][]byte
-	head   int
-	wake   chan struct{}
+	mu    sync.Mutex
+	items [][]byte
+	head  int
+	wake  chan struct{}
+	// waited is set when a consumer took wake to sleep on it. Only then does a
+	// push close and replace it: a busy queue that nobody waits on then costs
+	// no channel per push.
+	waited bool
 	closed bool
 }
 
@@ -43,8 +47,10 @@ func (q *queue) push(payloads ...[]byte) {
 	for _, p := range payloads {
 		q.items = append(q.items, append([]byte(nil), p...))
 	}
-	close(q.wake)
-	q.wake = make(chan struct{})
+	if q.waited {
+		close(q.wake)
+		q.wake, q.waited = make(chan struct{}), false
+	}
 }
 
 func (q *queue) close() {
@@ -53,6 +59,7 @@ func (q *queue) close() {
 	if !q.closed {
 		q.closed = true
 		close(q.wake)
+		q.waited = false // no push may close wake again; Reserve no longer sleeps
 	}
 }
 
@@ -102,11 +109,13 @@ func (q *queue) Reserve(ctx context.Context, max int, block bool) ([]store.Item,
 			q.mu.Unlock()
 			return nil, ErrClosed
 		}
-		wake := q.wake
-		q.mu.Unlock()
 		if !block {
+			q.mu.Unlock()
 			return nil, nil
 		}
+		wake := q.wake
+		q.waited = true
+		q.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
