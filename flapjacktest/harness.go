@@ -249,8 +249,14 @@ func (h *Harness) ScheduleMaintenance(ctx context.Context, check string, start, 
 		return fmt.Errorf("scheduled maintenance of %q: end %s is not after start %s", check, end, start)
 	}
 	return h.UpdateCheck(ctx, check, func(c *flapjack.Check) error {
+		// Ending maintenance deletes windows that had not started, so the count
+		// of windows does not make a fresh id: take the first one not in use.
+		n := len(c.ScheduledMaintenances) + 1
+		for slices.ContainsFunc(c.ScheduledMaintenances, func(m flapjack.Maintenance) bool { return m.ID == fmt.Sprintf("sm-%d", n) }) {
+			n++
+		}
 		c.ScheduledMaintenances = append(c.ScheduledMaintenances, flapjack.Maintenance{
-			ID: fmt.Sprintf("sm-%d", len(c.ScheduledMaintenances)+1), Start: start, End: end, Summary: summary,
+			ID: fmt.Sprintf("sm-%d", n), Start: start, End: end, Summary: summary,
 		})
 		return nil
 	})
