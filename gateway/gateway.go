@@ -2,9 +2,11 @@
 // implements, a registry of transports by name, the classification of delivery errors
 // into retryable and permanent, and message rendering for all transports.
 //
-// A gateway only knows its wire format. Retries, back-off and rate limits belong to
-// the delivery layer around it, which relies on the error classification here to
-// decide whether trying again can help.
+// A gateway only knows its wire format. Retries, back-off, rate limits, dead
+// letters and delivery metrics belong to the delivery layer around it, [Delivery],
+// which relies on the error classification here to decide whether trying again can
+// help. A gateway that holds a connection may also implement the optional
+// lifecycle interfaces [Starter] and [Closer], which the delivery layer calls.
 //
 // Transports live in sub-packages and register themselves from init, so a program
 // enables one by importing it:
@@ -22,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/x/flapjack"
 )
@@ -44,7 +47,8 @@ func (e *permanentError) Error() string { return e.err.Error() }
 func (e *permanentError) Unwrap() error { return e.err }
 
 // Permanent marks err as a failure that retrying cannot cure, so that the delivery
-// layer drops the alert at once instead of backing off. Permanent(nil) is nil.
+// layer dead-letters the alert at once instead of backing off. Permanent(nil) is
+// nil.
 func Permanent(err error) error {
 	if err == nil {
 		return nil
@@ -62,6 +66,11 @@ func IsPermanent(err error) bool {
 // so that it can be logged without leaking what a server echoed back.
 type StatusError struct {
 	Code int
+	// RetryAfter is how long the server asked the client to wait (its
+	// Retry-After header, set by [CheckResponse]); zero when it did not say. The
+	// delivery layer waits at least this long, up to its longest back-off,
+	// before trying again.
+	RetryAfter time.Duration
 }
 
 func (e *StatusError) Error() string {
@@ -81,4 +90,25 @@ func CheckStatus(code int) error {
 		return Permanent(err)
 	}
 	return err
+}
+
+// ErrNotConnected is returned, wrapped, by the Send of a gateway implementing
+// [Starter] whose connection was lost. The delivery layer then calls Start again
+// before the next attempt, as benthos reconnects an output.
+var ErrNotConnected = errors.New("gateway not connected")
+
+// Starter is implemented by gateways that must connect before they can send (an
+// XMPP session, a pool of SMTP connections). The delivery layer calls Start
+// before it takes the first alert, retrying with back-off while Start fails with
+// a retryable error and giving up on a [Permanent] one; it calls Start again
+// after a Send failed with [ErrNotConnected]. Start must return promptly once ctx
+// is done; ctx ends with the delivery, so a connection may be bound to it.
+type Starter interface {
+	Start(ctx context.Context) error
+}
+
+// Closer is implemented by gateways holding resources. The delivery layer calls
+// Close once, when its Run returns and no Send is running any more.
+type Closer interface {
+	Close() error
 }

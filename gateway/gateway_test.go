@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/x/flapjack/gateway"
 )
@@ -75,6 +77,37 @@ func TestCheckStatus(t *testing.T) {
 		var se *gateway.StatusError
 		if !errors.As(err, &se) || se.Code != tc.code {
 			t.Errorf("CheckStatus(%d) is not a *StatusError with its code", tc.code)
+		}
+	}
+}
+
+func TestCheckResponse(t *testing.T) {
+	for _, tc := range []struct {
+		code       int
+		header     http.Header
+		ok, perm   bool
+		retryAfter time.Duration
+	}{
+		{code: 200, ok: true},
+		{code: 429, header: http.Header{"Retry-After": {"30"}}, retryAfter: 30 * time.Second},
+		{code: 503, header: http.Header{"Retry-After": {"5"}}, retryAfter: 5 * time.Second},
+		{code: 429},
+		// Only 429 and 503 ask to wait.
+		{code: 500, header: http.Header{"Retry-After": {"30"}}},
+		{code: 400, header: http.Header{"Retry-After": {"30"}}, perm: true},
+	} {
+		err := gateway.CheckResponse(&http.Response{StatusCode: tc.code, Header: tc.header})
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckResponse(%d) = %v", tc.code, err)
+			continue
+		}
+		if err == nil {
+			continue
+		}
+		var se *gateway.StatusError
+		if !errors.As(err, &se) || se.Code != tc.code || se.RetryAfter != tc.retryAfter || gateway.IsPermanent(err) != tc.perm {
+			t.Errorf("CheckResponse(%d, %v) = %#v (permanent %v), want retry after %s, permanent %v",
+				tc.code, tc.header, se, gateway.IsPermanent(err), tc.retryAfter, tc.perm)
 		}
 	}
 }

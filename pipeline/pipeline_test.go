@@ -243,6 +243,9 @@ func TestFailingCheckIsAlerted(t *testing.T) {
 	noLeak(t, before)
 }
 
+// noWait stands in for the back-off timer: retries follow at once.
+func noWait(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+
 func TestDelivery(t *testing.T) {
 	retryable := errors.New("503 from upstream")
 	permanent := gateway.Permanent(errors.New("address rejected"))
@@ -258,10 +261,10 @@ func TestDelivery(t *testing.T) {
 		{name: "retried until delivered", fail: []error{retryable, retryable}, maxAttempts: 5, attempts: 3, delivered: true,
 			log: "alert delivery failed; will retry"},
 		{name: "gives up after MaxAttempts", fail: []error{retryable, retryable, retryable}, maxAttempts: 3, attempts: 3,
-			log: "alert not delivered"},
-		{name: "one attempt allowed", fail: []error{retryable}, maxAttempts: 1, attempts: 1, log: "alert not delivered"},
+			log: "alert not delivered; dead-lettered"},
+		{name: "one attempt allowed", fail: []error{retryable}, maxAttempts: 1, attempts: 1, log: "alert not delivered; dead-lettered"},
 		{name: "permanent error is not retried", fail: []error{permanent}, maxAttempts: 5, attempts: 1, log: "address rejected"},
-		{name: "permanent error after a retry", fail: []error{retryable, permanent}, maxAttempts: 5, attempts: 2, log: "alert not delivered"},
+		{name: "permanent error after a retry", fail: []error{retryable, permanent}, maxAttempts: 5, attempts: 2, log: "alert not delivered; dead-lettered"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := memory.New()
@@ -269,10 +272,9 @@ func TestDelivery(t *testing.T) {
 			var logs logBuffer
 			gw := &recorder{fail: tc.fail}
 			p := pipeline.New(st, pipeline.Options{
-				Gateways:     map[string]gateway.Gateway{transport: gw},
-				MaxAttempts:  tc.maxAttempts,
-				RetryBackoff: time.Millisecond,
-				Logger:       logs.logger(),
+				Gateways: map[string]gateway.Gateway{transport: gw},
+				Delivery: gateway.DeliveryOptions{MaxAttempts: tc.maxAttempts, Sleep: noWait},
+				Logger:   logs.logger(),
 			})
 			stop := run(t, p)
 			queue := notifier.TransportQueue(transport)
@@ -298,36 +300,76 @@ func TestDelivery(t *testing.T) {
 			if tc.log != "" && !strings.Contains(logs.String(), tc.log) {
 				t.Errorf("log does not contain %q:\n%s", tc.log, logs.String())
 			}
-			if !tc.delivered && !strings.Contains(logs.String(), "alert=first") {
+			d := p.Delivery(transport)
+			dead, err := d.DeadLetters(context.Background(), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := d.Metrics().Snapshot()
+			if tc.delivered {
+				if len(dead) != 0 || m.Sent != 2 || m.DeadLettered != 0 {
+					t.Errorf("dead letters %+v, metrics %+v; want none and 2 sent", dead, m)
+				}
+				if strings.Contains(logs.String(), "alert not delivered") {
+					t.Errorf("a delivered alert was logged as not delivered:\n%s", logs.String())
+				}
+				return
+			}
+			if !strings.Contains(logs.String(), "alert=first") {
 				t.Errorf("the failure log does not name the alert:\n%s", logs.String())
 			}
-			if tc.delivered && strings.Contains(logs.String(), "alert not delivered") {
-				t.Errorf("a delivered alert was logged as not delivered:\n%s", logs.String())
+			if len(dead) != 1 || dead[0].Attempts != tc.attempts || m.DeadLettered != 1 || m.Sent != 1 {
+				t.Fatalf("dead letters %+v, metrics %+v; want the first alert after %d attempts", dead, m, tc.attempts)
+			}
+			if a, err := dead[0].DecodeAlert(); err != nil || a.ID != "first" {
+				t.Errorf("dead letter holds %+v, %v", a, err)
 			}
 		})
 	}
 }
 
-func TestRetryBacksOff(t *testing.T) {
+// TestTransportDelivery checks that each transport gets its own delivery
+// options, and that a redriven dead letter is delivered.
+func TestTransportDelivery(t *testing.T) {
 	st := memory.New()
 	defer st.Close()
-	const backoff = 20 * time.Millisecond
 	retryable := errors.New("timeout")
-	gw := &recorder{fail: []error{retryable, retryable, retryable}}
-	stop := run(t, pipeline.New(st, pipeline.Options{
-		Gateways: map[string]gateway.Gateway{transport: gw}, MaxAttempts: 4, RetryBackoff: backoff,
-	}))
+	slow := &recorder{fail: []error{retryable, retryable}}
+	fast := &recorder{fail: []error{retryable, retryable}}
+	p := pipeline.New(st, pipeline.Options{
+		Gateways: map[string]gateway.Gateway{transport: slow, "other": fast},
+		Delivery: gateway.DeliveryOptions{MaxAttempts: 1, Sleep: noWait},
+		TransportDelivery: map[string]gateway.DeliveryOptions{
+			transport: {MaxAttempts: 3, Sleep: noWait},
+		},
+	})
+	if got := p.Transports(); !slices.Equal(got, []string{"other", transport}) {
+		t.Errorf("Transports() = %q", got)
+	}
+	if p.Delivery("pigeon") != nil {
+		t.Error("a delivery for a transport without a gateway")
+	}
+	stop := run(t, p)
 	pushAlert(t, st, notifier.TransportQueue(transport), "a")
-	eventually(t, "the alert", func() bool { _, n := gw.counts(); return n == 1 })
-	stop()
-	gw.mu.Lock()
-	defer gw.mu.Unlock()
-	// Each wait is at least half the current back-off, which doubles: 20, 40, 80 ms.
-	for i, min := range []time.Duration{backoff / 2, backoff, 2 * backoff} {
-		if gap := gw.attempts[i+1].Sub(gw.attempts[i]); gap < min {
-			t.Errorf("wait before attempt %d was %s, want at least %s", i+2, gap, min)
+	pushAlert(t, st, notifier.TransportQueue("other"), "b")
+	eventually(t, "a delivered on its third attempt", func() bool { _, n := slow.counts(); return n == 1 })
+	other := p.Delivery("other")
+	eventually(t, "b dead-lettered after one attempt", func() bool { return other.Metrics().Snapshot().DeadLettered == 1 })
+	if n, _ := fast.counts(); n != 1 {
+		t.Errorf("%d attempts for b, want 1", n)
+	}
+	// Re-driven, b meets the second scripted failure and is dead again; the
+	// next re-drive delivers it.
+	for dead := uint64(2); dead <= 3; dead++ {
+		if n, err := other.Redrive(context.Background(), 0); n != 1 || err != nil {
+			t.Fatalf("Redrive = %d, %v", n, err)
+		}
+		if dead == 2 {
+			eventually(t, "b dead again", func() bool { return other.Metrics().Snapshot().DeadLettered == dead })
 		}
 	}
+	eventually(t, "b delivered", func() bool { _, d := fast.counts(); return d == 1 })
+	stop()
 }
 
 func TestCustomTransportQueueAndUnreadableAlert(t *testing.T) {
@@ -346,8 +388,12 @@ func TestCustomTransportQueueAndUnreadableAlert(t *testing.T) {
 	pushAlert(t, st, "pager_alerts", "a")
 	eventually(t, "the alert from the custom queue", func() bool { _, n := gw.counts(); return n == 1 })
 	stop()
-	if !strings.Contains(logs.String(), "unreadable alert dropped") {
+	if !strings.Contains(logs.String(), "unreadable alert dead-lettered") {
 		t.Errorf("the unreadable alert was not logged:\n%s", logs.String())
+	}
+	dead, err := gateway.DeadLetters(context.Background(), st, "pager_alerts", 0)
+	if err != nil || len(dead) != 1 || string(dead[0].Payload) != "not an alert" {
+		t.Errorf("dead letters of the custom queue: %+v, %v; want the unreadable payload", dead, err)
 	}
 	if n, _ := st.Queue(notifier.TransportQueue(transport)).Len(context.Background()); n != 0 {
 		t.Errorf("%d items on the default queue, want 0", n)
@@ -360,10 +406,13 @@ func TestCancelDuringBackoff(t *testing.T) {
 	var logs logBuffer
 	gw := &recorder{failAll: errors.New("connection refused")}
 	stop := run(t, pipeline.New(st, pipeline.Options{
-		Gateways:     map[string]gateway.Gateway{transport: gw},
-		MaxAttempts:  10,
-		RetryBackoff: time.Hour,
-		Logger:       logs.logger(),
+		Gateways: map[string]gateway.Gateway{transport: gw},
+		Delivery: gateway.DeliveryOptions{
+			MaxAttempts: 10,
+			// The back-off lasts until cancellation.
+			Sleep: func(ctx context.Context, _ time.Duration) error { <-ctx.Done(); return ctx.Err() },
+		},
+		Logger: logs.logger(),
 	}))
 	pushAlert(t, st, notifier.TransportQueue(transport), "a")
 	eventually(t, "the first attempt", func() bool { n, _ := gw.counts(); return n == 1 })
@@ -373,6 +422,9 @@ func TestCancelDuringBackoff(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "alert not delivered: shutting down") {
 		t.Errorf("the abandoned alert was not logged:\n%s", logs.String())
+	}
+	if dead, _ := gateway.DeadLetters(context.Background(), st, notifier.TransportQueue(transport), 0); len(dead) != 0 {
+		t.Errorf("an interrupted alert was dead-lettered: %+v", dead)
 	}
 	st.Close()
 	noLeak(t, before)

@@ -362,6 +362,17 @@ func TestServerConfigErrors(t *testing.T) {
 		config: "[setup]\nfile = \"nowhere.yaml\"\n",
 		want:   []string{"flapjack.toml:2: [setup] file: open " + filepath.Join(dir, "nowhere.yaml")},
 	}, {
+		name:   "invalid delivery table",
+		config: "[gateways.webhook]\nenabled = true\n\n[gateways.webhook.delivery]\nworkers = -1\nrate_key = \"contact\"\n",
+		want: []string{
+			`flapjack.toml:4: [gateways.webhook.delivery] workers: -1 is negative`,
+			`rate_key: "contact" is neither "transport" nor "address"`,
+		},
+	}, {
+		name:   "unknown delivery key",
+		config: "[gateways.webhook]\nenabled = true\n\n[gateways.webhook.delivery]\nretries = 3\n",
+		want:   []string{`flapjack.toml:4: [gateways.webhook.delivery] decode config: unknown key "retries"`},
+	}, {
 		name:   "unknown gateway key",
 		config: "[gateways.webhook]\nenabled = true\nurll = \"https://example.com\"\n",
 		want:   []string{`flapjack.toml:1: [gateways.webhook]`, `unknown key "urll"`},
@@ -538,4 +549,84 @@ func TestServerWithoutGateways(t *testing.T) {
 			t.Errorf("log line is not JSON: %s", sc.Text())
 		}
 	}
+}
+
+// TestServerSlack checks the slack gateway as the daemon runs it, through a
+// delivery table: an endpoint that fails once is retried, and the message
+// arrives in the form Slack expects.
+func TestServerSlack(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	got := make(chan []byte, 10)
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if r.Method != http.MethodPost || r.URL.Path != "/services/T0/B0/t0ken" || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("slack got %s %s with Content-Type %q", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+		}
+		got <- b
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer slack.Close()
+
+	dir := t.TempDir()
+	writeFile(t, dir, "setup.yaml", `contacts:
+  - id: ops
+    name: Ops
+    media: [{id: ops_slack, transport: slack, address: ops, interval: 60}]
+    rules: [{id: all, strategy: global, media: [ops_slack]}]
+`)
+	port := freePort(t)
+	config := writeFile(t, dir, "flapjack.toml", fmt.Sprintf(`[logger]
+format = "json"
+
+[setup]
+file = "setup.yaml"
+
+[gateways.jsonapi]
+port = %d
+
+[gateways.slack]
+enabled = true
+endpoint = %q
+account_sid = "flapjack"
+
+[gateways.slack.delivery]
+max_attempts = 3
+backoff = 0.01
+max_backoff = 0.05
+`, port, slack.URL+"/services/T0/B0/t0ken"))
+
+	d := startServer(t, "--config", config)
+	d.waitLog("that the intake listens", "event intake listening")
+	events := fmt.Sprintf("http://127.0.0.1:%d/events", port)
+	if code, body := postEvents(t, events, `{"entity":"web-01","check":"HTTP","state":"critical","summary":"502","initial_failure_delay":0}`); code != http.StatusAccepted {
+		t.Fatalf("POST /events: %d %s, want 202", code, body)
+	}
+	select {
+	case b := <-got:
+		var msg map[string]any
+		if err := json.Unmarshal(b, &msg); err != nil {
+			t.Fatalf("slack body %s: %v", b, err)
+		}
+		text, _ := msg["text"].(string)
+		if msg["channel"] != "#ops" || msg["username"] != "flapjack" || msg["icon_emoji"] != ":ghost:" ||
+			!strings.HasPrefix(text, "Problem: 'web-01:HTTP' is Critical at ") || !strings.HasSuffix(text, ", 502") {
+			t.Errorf("slack body %s", b)
+		}
+	case <-time.After(wait):
+		t.Fatalf("slack received nothing within %s:\n%s", wait, d.stderr)
+	}
+	line := d.waitLog("the retry", "alert delivery failed; will retry", `"transport":"slack"`)
+	if strings.Contains(line, "t0ken") || strings.Contains(d.stderr.String(), "t0ken") {
+		t.Errorf("the webhook URL's secret is in the log:\n%s", d.stderr)
+	}
+	d.stop()
 }

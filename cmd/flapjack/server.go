@@ -26,6 +26,7 @@ import (
 	"github.com/x/flapjack/config"
 	"github.com/x/flapjack/gateway"
 	_ "github.com/x/flapjack/gateway/logalert" // the "log" transport
+	_ "github.com/x/flapjack/gateway/slack"    // the "slack" transport
 	_ "github.com/x/flapjack/gateway/webhook"  // the "webhook" transport
 	"github.com/x/flapjack/notifier"
 	"github.com/x/flapjack/pipeline"
@@ -113,7 +114,11 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 		log.Info("set-up data loaded", "file", f, "checks", len(data.Checks), "contacts", len(data.Contacts))
 	}
 
-	popts := pipeline.Options{Logger: log.With("component", "delivery"), TransportQueues: map[string]string{}}
+	popts := pipeline.Options{
+		Logger:            log.With("component", "delivery"),
+		TransportQueues:   map[string]string{},
+		TransportDelivery: map[string]gateway.DeliveryOptions{},
+	}
 	env := gateway.Env{Logger: log, Clock: flapjack.SystemClock{}, Templates: gateway.DefaultTemplates()}.WithDefaults()
 	popts.Gateways = map[string]gateway.Gateway{}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Gateways)) {
@@ -129,6 +134,12 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 		if err := applyTemplates(cfg, name, table, env.Templates); err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".templates"), err)}
 		}
+		dopts, err := deliveryOptions(name, table)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".delivery"), err)}
+		}
+		dopts.Logger, dopts.Clock = popts.Logger, env.Clock
+		popts.TransportDelivery[name] = dopts
 		genv := env
 		genv.Logger = log.With("component", "gateway")
 		g, err := gateway.New(name, gateway.MapConfig(table), genv)
@@ -267,6 +278,29 @@ func applyTemplates(cfg *config.Config, name string, table map[string]any, t *ga
 		}
 	}
 	return nil
+}
+
+// deliveryOptions takes the gateway's "delivery" table out of table: how its
+// alerts are delivered (workers, retries, rate limit).
+func deliveryOptions(name string, table map[string]any) (gateway.DeliveryOptions, error) {
+	raw, ok := table["delivery"]
+	if !ok {
+		return gateway.DeliveryOptions{}, nil
+	}
+	delete(table, "delivery")
+	t, ok := raw.(map[string]any)
+	if !ok {
+		return gateway.DeliveryOptions{}, fmt.Errorf("[gateways.%s.delivery] must be a table", name)
+	}
+	var c gateway.DeliveryConfig
+	if err := gateway.MapConfig(t).Decode(&c); err != nil {
+		return gateway.DeliveryOptions{}, fmt.Errorf("[gateways.%s.delivery] %w", name, err)
+	}
+	o, err := c.Options()
+	if err != nil {
+		return gateway.DeliveryOptions{}, fmt.Errorf("[gateways.%s.delivery] %w", name, err)
+	}
+	return o, nil
 }
 
 // sharedFrom takes the keys every gateway table shares out of table into g.
