@@ -180,7 +180,8 @@ type Check struct {
 	// and per action.
 	LatestNotifications []State `json:"latest_notifications,omitempty"`
 	// MostSevere is the most severe unhealthy condition notified since the last
-	// recovery or acknowledgement; notifications are routed with it.
+	// recovery; notifications, acknowledgements and the recovery itself are
+	// routed with it.
 	MostSevere Condition `json:"most_severe,omitempty"`
 
 	ScheduledMaintenances   []Maintenance `json:"scheduled_maintenances,omitempty"`

@@ -238,8 +238,8 @@ func TestNotifyAlertFields(t *testing.T) {
 	acked.Duration = 3600
 	acked.ConditionDuration = 60 * time.Second
 
-	// The acknowledgement cleared the most severe condition, so the recovery is
-	// routed as ok: only the rule without conditions takes it.
+	// A recovery whose severity is ok (a check that recovers with no problem
+	// notified since the last recovery) reaches only the rule without conditions.
 	recovery := note(c, 120, flapjack.OK, "", flapjack.OK, "all good")
 	recovery.ConditionDuration = 120 * time.Second
 

@@ -226,8 +226,11 @@ func notification(in Input, old *flapjack.State, st flapjack.State) *flapjack.No
 	})
 	check.LatestNotifications = append(check.LatestNotifications, st)
 
-	// Route by the most severe problem notified since the last recovery or
-	// acknowledgement; recoveries and acknowledgements are routed with it too.
+	// Route by the most severe problem notified since the last recovery, so that
+	// the acknowledgement and the recovery of a page reach whoever was paged. An
+	// acknowledgement keeps it (Flapjack v2 cleared it there, which routed the
+	// later recovery as "ok", past every rule limited to the failing condition);
+	// the recovery resets it.
 	severity := check.MostSevere
 	switch {
 	case action == flapjack.NoAction && cond.Unhealthy():
@@ -235,7 +238,7 @@ func notification(in Input, old *flapjack.State, st flapjack.State) *flapjack.No
 			check.MostSevere = cond
 		}
 		severity = check.MostSevere
-	case action == flapjack.Acknowledgement || cond.Healthy():
+	case action == flapjack.NoAction && cond.Healthy():
 		check.MostSevere = flapjack.NoCondition
 	}
 	if severity == flapjack.NoCondition {

@@ -343,7 +343,7 @@ func TestDecideNewCheckScheduledMaintenance(t *testing.T) {
 }
 
 // TestDecideSeverity follows the routing severity of one check: the most severe
-// condition notified since the last recovery or acknowledgement.
+// condition notified since the last recovery.
 func TestDecideSeverity(t *testing.T) {
 	s := newSim(t)
 	s.settings = zeroDelays()
@@ -361,10 +361,10 @@ func TestDecideSeverity(t *testing.T) {
 		// After a recovery the worst problem starts again from scratch, so a warning
 		// is routed as a warning, not as the critical of before the recovery.
 		{"warning", flapjack.Warning, flapjack.Warning},
-		// An acknowledgement is routed with the worst problem, then clears it.
-		{"acknowledgement", flapjack.Warning, ""},
-		// The acknowledgement cleared it: the recovery has no problem to route by.
-		{"ok", flapjack.OK, ""},
+		// An acknowledgement is routed with the worst problem and keeps it, so
+		// that the recovery reaches whoever the problem paged.
+		{"acknowledgement", flapjack.Warning, flapjack.Warning},
+		{"ok", flapjack.Warning, ""},
 		{"unknown", flapjack.Unknown, flapjack.Unknown},
 		// Tests do not take part.
 		{"test_notifications", flapjack.Critical, flapjack.Unknown},
@@ -457,7 +457,7 @@ func TestDecideNotificationFields(t *testing.T) {
 			condDur: 100, duration: 600, count: 2, latest: []string{"critical/acknowledgement@100", "critical@30"}}},
 		{200, flapjack.Event{State: "critical"}, want{blockedBy: "unscheduled_maintenance", count: 2,
 			latest: []string{"critical/acknowledgement@100", "critical@30"}}},
-		{300, flapjack.Event{State: "ok"}, want{kind: flapjack.TypeRecovery, severity: flapjack.OK, condDur: 300, count: 3,
+		{300, flapjack.Event{State: "ok"}, want{kind: flapjack.TypeRecovery, severity: flapjack.Critical, condDur: 300, count: 3,
 			latest: []string{"critical/acknowledgement@100", "critical@30", "ok@300"}}},
 		{400, flapjack.Event{State: "ok"}, want{blockedBy: "ok", count: 3,
 			latest: []string{"critical/acknowledgement@100", "critical@30", "ok@300"}}},
