@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/x/flapjack"
+	"github.com/x/flapjack/internal/retry"
 	"github.com/x/flapjack/store"
 )
 
@@ -223,6 +224,7 @@ func (d *Delivery) Run(ctx context.Context) error {
 	// first out), so that a failing queue does not wait on a long back-off.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var reserveWait retry.Backoff
 	for {
 		select {
 		case busy <- struct{}{}:
@@ -247,8 +249,18 @@ func (d *Delivery) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("gateway %s: take alerts from %q: %w", d.transport, d.queueName, err)
+			if errors.Is(err, store.ErrClosed) {
+				return fmt.Errorf("gateway %s: take alerts from %q: %w", d.transport, d.queueName, err)
+			}
+			// A store outage: wait it out and carry on, as the processor does.
+			wait := reserveWait.Next()
+			d.log.Error("cannot take alerts; will retry", "transport", d.transport, "queue", d.queueName, "err", err, "retry_in", wait)
+			if err := d.opts.Sleep(ctx, wait); err != nil {
+				return nil
+			}
+			continue
 		}
+		reserveWait.Reset()
 		for _, it := range items {
 			wg.Go(func() {
 				defer func() { <-busy }()

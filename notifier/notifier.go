@@ -24,6 +24,7 @@ import (
 
 	"github.com/x/flapjack"
 	"github.com/x/flapjack/internal/bufpool"
+	"github.com/x/flapjack/internal/retry"
 	"github.com/x/flapjack/internal/uuid"
 	"github.com/x/flapjack/store"
 )
@@ -516,31 +517,74 @@ func ruleLabel(r *flapjack.Rule) string {
 	return r.ID
 }
 
-// Run takes notifications off the queue and notifies until ctx ends. A notification
-// that fails is logged and does not stop the others.
+// Run takes notifications off the queue and notifies until ctx ends or the store is
+// closed. An unreadable notification is kept on "<queue>_rejected" for an
+// operator. When the store fails, Run logs it and tries the same notification
+// again after growing waits, so that none is skipped: a medium that already got
+// its alert before the failure holds back the repeat, as an alike alert within
+// its interval.
 func (n *Notifier) Run(ctx context.Context) error {
 	q := n.store.Queue(n.opts.Queue)
+	var wait retry.Backoff
 	for {
 		items, err := q.Reserve(ctx, n.opts.BatchSize, true)
-		if err != nil {
-			if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, store.ErrClosed):
+			return fmt.Errorf("notifier: take notifications: %w", err)
+		case err != nil:
+			d := wait.Next()
+			n.log.Error("cannot take notifications; will retry", "err", err, "retry_in", d)
+			if !retry.Sleep(ctx, d) {
 				return nil
 			}
-			return fmt.Errorf("notifier: take notifications: %w", err)
+			continue
 		}
+		wait.Reset()
+		done := 0
 		for _, it := range items {
-			var note flapjack.Notification
-			// As json.Unmarshal, less its scan of the whole payload first.
-			if err := note.UnmarshalJSON(it.Payload); err != nil {
-				n.log.Error("unreadable notification dropped", "err", err)
-				continue
+			if !n.notifyPatiently(ctx, it.Payload, &wait) {
+				break
 			}
-			if _, err := n.Notify(ctx, note); err != nil {
-				n.log.Error("notification not handled", "check", note.CheckName, "err", err)
+			done++
+		}
+		if done > 0 {
+			if err := q.Ack(context.WithoutCancel(ctx), items[:done]...); err != nil {
+				n.log.Error("notifications not acknowledged", "err", err)
 			}
 		}
-		if err := q.Ack(context.WithoutCancel(ctx), items...); err != nil {
-			n.log.Error("notifications not acknowledged", "err", err)
+		if done < len(items) {
+			return nil
+		}
+	}
+}
+
+// notifyPatiently handles one queued notification, retrying while the store
+// fails. It returns false when ctx ended or the store closed first.
+func (n *Notifier) notifyPatiently(ctx context.Context, payload []byte, wait *retry.Backoff) bool {
+	var note flapjack.Notification
+	// As json.Unmarshal, less its scan of the whole payload first.
+	if err := note.UnmarshalJSON(payload); err != nil {
+		n.log.Error("unreadable notification set aside", "queue", n.opts.Queue+"_rejected", "err", err)
+		if err := n.store.Queue(n.opts.Queue+"_rejected").Push(ctx, payload); err != nil {
+			n.log.Error("unreadable notification lost", "err", err)
+		}
+		return true
+	}
+	for {
+		_, err := n.Notify(ctx, note)
+		if err == nil {
+			wait.Reset()
+			return true
+		}
+		if ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
+			return false
+		}
+		d := wait.Next()
+		n.log.Error("notification not handled; will retry", "check", note.CheckName, "err", err, "retry_in", d)
+		if !retry.Sleep(ctx, d) {
+			return false
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/x/flapjack"
 	"github.com/x/flapjack/filter"
 	"github.com/x/flapjack/internal/bufpool"
+	"github.com/x/flapjack/internal/retry"
 	"github.com/x/flapjack/internal/uuid"
 	"github.com/x/flapjack/store"
 )
@@ -196,25 +197,65 @@ func RejectedQueue(queue string, now time.Time) string {
 	return queue + "_rejected:" + now.UTC().Format("2006010215")
 }
 
-// Run takes events off the events queue and processes them until ctx ends. An event
-// that cannot be processed is logged and does not stop the others.
+// Run takes events off the events queue and processes them until ctx ends or the
+// store is closed. Invalid events are counted and set aside. When the store fails
+// (an outage), Run logs it and tries the same event again after growing waits, so
+// that no event is skipped, and carries on by itself once the store is back.
+// Events taken but not yet processed when ctx ends are left unacknowledged: a
+// durable store hands them out again.
 func (p *Processor) Run(ctx context.Context) error {
 	q := p.store.Queue(p.opts.Queue)
+	var wait retry.Backoff
 	for {
 		items, err := q.Reserve(ctx, p.opts.BatchSize, true)
-		if err != nil {
-			if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, store.ErrClosed):
+			return fmt.Errorf("processor: take events: %w", err)
+		case err != nil:
+			d := wait.Next()
+			p.log.Error("cannot take events; will retry", "err", err, "retry_in", d)
+			if !retry.Sleep(ctx, d) {
 				return nil
 			}
-			return fmt.Errorf("processor: take events: %w", err)
+			continue
 		}
+		wait.Reset()
+		done := 0
 		for _, it := range items {
-			if _, err := p.ProcessRaw(ctx, it.Payload); err != nil && !errors.Is(err, flapjack.ErrInvalidEvent) {
-				p.log.Error("event not processed", "err", err)
+			if !p.processPatiently(ctx, it.Payload, &wait) {
+				break
+			}
+			done++
+		}
+		if done > 0 {
+			if err := q.Ack(context.WithoutCancel(ctx), items[:done]...); err != nil {
+				p.log.Error("events not acknowledged", "err", err)
 			}
 		}
-		if err := q.Ack(context.WithoutCancel(ctx), items...); err != nil {
-			p.log.Error("events not acknowledged", "err", err)
+		if done < len(items) {
+			return nil
+		}
+	}
+}
+
+// processPatiently processes one raw event, retrying while the store fails. It
+// returns false when ctx ended or the store closed before the event was handled.
+func (p *Processor) processPatiently(ctx context.Context, raw []byte, wait *retry.Backoff) bool {
+	for {
+		_, err := p.ProcessRaw(ctx, raw)
+		if err == nil || errors.Is(err, flapjack.ErrInvalidEvent) {
+			wait.Reset()
+			return true
+		}
+		if ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
+			return false
+		}
+		d := wait.Next()
+		p.log.Error("event not processed; will retry", "err", err, "retry_in", d)
+		if !retry.Sleep(ctx, d) {
+			return false
 		}
 	}
 }

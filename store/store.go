@@ -26,6 +26,10 @@ var ErrNotFound = flapjack.ErrNotFound
 // second check with the same name.
 var ErrConflict = errors.New("conflict")
 
+// ErrClosed is returned (possibly wrapped) by the queues of a closed store. Loops
+// that wait out store outages stop when they see it.
+var ErrClosed = errors.New("store closed")
+
 // Message is a payload to push onto a named queue.
 type Message struct {
 	Queue   string

@@ -2,14 +2,13 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/x/flapjack/store"
 )
 
-// ErrClosed is returned by a queue of a closed store.
-var ErrClosed = errors.New("memory store closed")
+// ErrClosed is returned by a queue of a closed store; it is store.ErrClosed.
+var ErrClosed = store.ErrClosed
 
 // Queue implements store.Queues.
 func (s *Store) Queue(name string) store.Queue { return s.queue(name) }

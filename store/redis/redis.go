@@ -70,7 +70,7 @@ import (
 )
 
 // ErrClosed is returned by the queues of a closed store.
-var ErrClosed = errors.New("redis store closed")
+var ErrClosed = fmt.Errorf("redis %w", store.ErrClosed)
 
 // ErrContended is returned when an optimistic transaction met a concurrent
 // writer of the same record on every one of its Options.TxRetries attempts.
