@@ -636,12 +636,12 @@ func ParsePerfdata(s string) []PerfDatum {
 func (e Event) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 0, 96+len(e.Entity)+len(e.Check)+len(e.Summary)+len(e.Details)+len(e.Perfdata))
 	b = append(b, `{"state":`...)
-	b = appendString(b, e.State)
+	b = appendJSONString(b, e.State)
 	b = append(b, `,"check":`...)
-	b = appendString(b, e.Check)
+	b = appendJSONString(b, e.Check)
 	if e.Entity != "" {
 		b = append(b, `,"entity":`...)
-		b = appendString(b, e.Entity)
+		b = appendJSONString(b, e.Entity)
 	}
 	if e.Time != 0 {
 		b = append(b, `,"time":`...)
@@ -658,7 +658,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 			b = append(b, `,"`...)
 			b = append(b, kv.k...)
 			b = append(b, `":`...)
-			b = appendString(b, kv.v)
+			b = appendJSONString(b, kv.v)
 		}
 	}
 	b = appendInt(b, "duration", e.Duration)
@@ -668,7 +668,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, t)
+			b = appendJSONString(b, t)
 		}
 		b = append(b, ']')
 	}
@@ -696,54 +696,6 @@ func appendInt(b []byte, key string, n *int64) []byte {
 	return strconv.AppendInt(b, *n, 10)
 }
 
-// appendString appends s as a JSON string, escaping as encoding/json does (less
-// its HTML escaping) and writing invalid UTF-8 as U+FFFD.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029': // line separators break JavaScript readers
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
 
 // maxDepth is encoding/json's nesting limit, kept so that both accept the same
 // documents.
