@@ -1,8 +1,9 @@
 // Package config reads Flapjack's TOML configuration, laid out like Flapjack v2's
-// file: [logger], [processor], [notifier], [setup] and one [gateways.<name>] table
-// per gateway. Every key has a documented default, so an empty file — or none at all
-// — is a working configuration: the embedded default runs the processor, the
-// notifier, the HTTP event intake on 127.0.0.1:3081 and the log gateway, in memory.
+// file: [logger], [redis], [processor], [notifier], [setup] and one
+// [gateways.<name>] table per gateway. Every key has a documented default, so an
+// empty file — or none at all — is a working configuration: the embedded default
+// runs the processor, the notifier, the HTTP event intake on 127.0.0.1:3081 and
+// the log gateway, in memory. A [redis] table puts everything in Redis instead.
 //
 // Unknown or misspelt keys are errors that name the file and line.
 package config
@@ -24,7 +25,10 @@ import (
 
 // Config is the whole configuration.
 type Config struct {
-	Logger    Logger    `toml:"logger"`
+	Logger Logger `toml:"logger"`
+	// Redis, when the [redis] table is present, keeps records and queues in
+	// Redis; nil keeps them in memory.
+	Redis     *Redis    `toml:"redis"`
 	Processor Processor `toml:"processor"`
 	Notifier  Notifier  `toml:"notifier"`
 	Setup     Setup     `toml:"setup"`
@@ -262,6 +266,12 @@ func (c *Config) Validate() error {
 			add("processor."+d.name, "[processor] %s must be 0 or more seconds, not %d", d.name, *d.v)
 		}
 	}
+	if c.Redis != nil {
+		_, problems := c.Redis.options(c.lines)
+		for _, p := range problems {
+			add("redis."+p.key, "[redis] %s", p.msg)
+		}
+	}
 	if _, err := c.NewCheckMaintenance(); err != nil {
 		add("processor.new_check_scheduled_maintenance_duration", "[processor] new_check_scheduled_maintenance_duration: %v", err)
 	}
@@ -291,6 +301,17 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Warnings lists settings that are accepted but have no effect, each with its
+// file and line, for the daemon to log.
+func (c *Config) Warnings() []string {
+	var w []string
+	if c.Redis != nil && c.Redis.Driver != "" {
+		w = append(w, fmt.Sprintf("%s: [redis] driver %q is a Flapjack v2 setting with no meaning here; ignored",
+			c.Where("redis.driver"), c.Redis.Driver))
+	}
+	return w
 }
 
 // NewCheckMaintenance is the new-check scheduled maintenance duration (0 = off).

@@ -342,6 +342,7 @@ func TestServerConfigErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, config string
 		want         []string
+		never        []string // secrets the output must not show
 	}{{
 		name:   "unknown key",
 		config: "[processor]\ninitial_failure_delai = 3\n",
@@ -376,6 +377,24 @@ func TestServerConfigErrors(t *testing.T) {
 		name:   "unknown gateway key",
 		config: "[gateways.webhook]\nenabled = true\nurll = \"https://example.com\"\n",
 		want:   []string{`flapjack.toml:1: [gateways.webhook]`, `unknown key "urll"`},
+	}, {
+		name:   "redis url and host",
+		config: "[redis]\nhost = \"127.0.0.1\"\nurl = \"redis://:s3cret@127.0.0.1:6379/0\"\n",
+		want:   []string{`flapjack.toml:3: [redis] url cannot be combined with host (line 2)`},
+		never:  []string{"s3cret"},
+	}, {
+		name:   "redis url that does not parse",
+		config: "[redis]\nurl = \"redis://ops:s3c%zret@127.0.0.1:6379/0\"\n",
+		want:   []string{`flapjack.toml:2: [redis] url "redis://ops:xxxxx@127.0.0.1:6379/0": invalid URL escape`},
+		never:  []string{"s3c", "%zr"},
+	}, {
+		name:   "redis port and db",
+		config: "[redis]\nport = 0\ndb = -1\npassword = \"s3cret\"\n",
+		want: []string{
+			`flapjack.toml:2: [redis] port 0 is not between 1 and 65535`,
+			`flapjack.toml:3: [redis] db -1 is not a database number (0 or more)`,
+		},
+		never: []string{"s3cret"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeFile(t, dir, "flapjack.toml", tc.config)
@@ -387,6 +406,11 @@ func TestServerConfigErrors(t *testing.T) {
 				w = strings.ReplaceAll(w, "flapjack.toml:", path+":")
 				if !strings.Contains(r.stderr, w) {
 					t.Errorf("stderr does not contain %q:\n%s", w, r.stderr)
+				}
+			}
+			for _, s := range tc.never {
+				if strings.Contains(r.stderr+r.stdout, s) {
+					t.Errorf("the output shows %q:\n%s", s, r.stderr)
 				}
 			}
 		})

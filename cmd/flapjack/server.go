@@ -32,7 +32,9 @@ import (
 	"github.com/x/flapjack/pipeline"
 	"github.com/x/flapjack/processor"
 	"github.com/x/flapjack/setup"
+	"github.com/x/flapjack/store"
 	"github.com/x/flapjack/store/memory"
+	redisstore "github.com/x/flapjack/store/redis"
 )
 
 func newServerCmd() *cobra.Command {
@@ -47,7 +49,13 @@ the HTTP event intake on 127.0.0.1:3081 (POST /events) and the log gateway,
 all in memory. Send it events with, for example:
 
   curl -d '{"entity":"web-01","check":"HTTP","state":"critical","summary":"502"}' \
-       http://127.0.0.1:3081/events`,
+       http://127.0.0.1:3081/events
+
+With a [redis] table in the configuration every component runs on Redis
+instead, and Flapjack's producers (Nagios flapjackfeeder, oneoff, httpbroker)
+feed it by pushing events onto the "events" list.
+
+Exits 2 when the configuration is invalid or Redis cannot be used at start-up.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, _ := cmd.Flags().GetString("config")
@@ -93,7 +101,16 @@ func newLogger(c config.Logger, w io.Writer) *slog.Logger {
 // address once it listens.
 func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<- string) error {
 	log := newLogger(cfg.Logger, logw)
-	st := memory.New()
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while connecting
+		}
+		return err
+	}
 	defer st.Close()
 
 	if f := cfg.SetupFile(); f != "" || cfg.Path == "" {
@@ -158,6 +175,7 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 	if eventsQueue == "" {
 		eventsQueue = "events"
 	}
+	instance := statisticsInstance()
 	if cfg.ProcessorEnabled() {
 		ps, err := processorSettings(cfg)
 		if err != nil {
@@ -165,7 +183,7 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 		}
 		popts.Processor = processor.New(st, processor.Options{
 			Settings: ps, Queue: eventsQueue, NotifierQueue: cfg.Processor.NotifierQueue,
-			Logger: log.With("component", "processor"),
+			Logger: log.With("component", "processor"), Instance: instance,
 		})
 	}
 	if cfg.NotifierEnabled() {
@@ -188,7 +206,7 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 2)
+	errc := make(chan error, 1) // the intake's failure
 	var srv *http.Server
 	if *jcfg.Enabled {
 		q := jcfg.ProcessorQueue
@@ -215,15 +233,19 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 	}
 
 	p := pipeline.New(st, popts)
-	go func() { errc <- p.Run(ctx) }()
+	pipeDone := make(chan error, 1)
+	go func() { pipeDone <- p.Run(ctx) }()
 	log.Info("flapjack started", "version", version,
 		"processor", popts.Processor != nil, "notifier", popts.Notifier != nil,
 		"gateways", slices.Sorted(maps.Keys(popts.Gateways)))
 
 	var runErr error
+	pipeStopped := false
 	select {
 	case <-ctx.Done():
 	case runErr = <-errc:
+	case runErr = <-pipeDone:
+		pipeStopped = true
 	}
 	log.Info("shutting down")
 	if srv != nil {
@@ -232,10 +254,53 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 		scancel()
 	}
 	cancel()
-	if runErr == nil {
-		runErr = <-errc
+	if !pipeStopped {
+		if err := <-pipeDone; runErr == nil {
+			runErr = err
+		}
+	}
+	if popts.Processor != nil {
+		// This process's statistics go with it; the global counters stay.
+		dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if err := st.DeleteStatistics(dctx, instance); err != nil {
+			log.Warn("statistics of this instance not removed", "instance", instance, "err", err)
+		}
+		dcancel()
 	}
 	return runErr
+}
+
+// openStore opens the store the configuration names: Redis when it has a [redis]
+// table, else memory. Redis that cannot be used is an exit status 2, with every
+// password left out of the message.
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
+	r := cfg.Redis
+	if r == nil {
+		log.Info("using the in-memory store")
+		return memory.New(), nil
+	}
+	opts, err := r.Options()
+	if err != nil { // caught when the configuration was read, unless built in code
+		return nil, &exitError{code: 2, err: fmt.Errorf("%s: [redis] %w", cfg.Where("redis"), err)}
+	}
+	opts.Logger = log.With("component", "store")
+	st, err := redisstore.New(ctx, opts)
+	if err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("%s: [redis] cannot use %s: %s",
+			cfg.Where("redis"), r.Redacted(), r.Scrub(err.Error()))}
+	}
+	log.Info("using the Redis store", "url", r.Redacted(), "prefix", opts.Prefix, "consumer", st.ConsumerID())
+	return st, nil
+}
+
+// statisticsInstance names this process's statistics, as Flapjack v2 does:
+// "<hostname>:<pid>".
+func statisticsInstance() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	return host + ":" + strconv.Itoa(os.Getpid())
 }
 
 //go:embed default_setup.yaml
