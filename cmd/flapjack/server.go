@@ -25,9 +25,17 @@ import (
 	"github.com/x/flapjack/api"
 	"github.com/x/flapjack/config"
 	"github.com/x/flapjack/gateway"
-	_ "github.com/x/flapjack/gateway/logalert" // the "log" transport
-	_ "github.com/x/flapjack/gateway/slack"    // the "slack" transport
-	_ "github.com/x/flapjack/gateway/webhook"  // the "webhook" transport
+	_ "github.com/x/flapjack/gateway/aspsms"     // the "sms_aspsms" transport
+	_ "github.com/x/flapjack/gateway/email"      // the "email" transport
+	_ "github.com/x/flapjack/gateway/logalert"   // the "log" transport
+	_ "github.com/x/flapjack/gateway/messagenet" // the "sms" transport (MessageNet)
+	_ "github.com/x/flapjack/gateway/nexmo"      // the "sms_nexmo" transport
+	_ "github.com/x/flapjack/gateway/pagerduty"  // the "pagerduty" transport
+	_ "github.com/x/flapjack/gateway/slack"      // the "slack" transport
+	_ "github.com/x/flapjack/gateway/sns"        // the "sns" transport
+	_ "github.com/x/flapjack/gateway/threema"    // the "threema" transport
+	_ "github.com/x/flapjack/gateway/twilio"     // the "sms_twilio" transport
+	_ "github.com/x/flapjack/gateway/webhook"    // the "webhook" transport
 	"github.com/x/flapjack/notifier"
 	"github.com/x/flapjack/pipeline"
 	"github.com/x/flapjack/processor"
