@@ -67,3 +67,11 @@ func (c DeliveryConfig) Options() (DeliveryOptions, error) {
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// DeliveryDefaulter is implemented by gateways whose endpoint needs other
+// delivery defaults than the package's, such as a vendor's rate limit. The
+// host starts from these and applies the user's [gateways.<name>.delivery]
+// table over them.
+type DeliveryDefaulter interface {
+	DeliveryDefaults() DeliveryConfig
+}

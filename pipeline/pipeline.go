@@ -26,6 +26,9 @@ type Options struct {
 	// another process.
 	Processor *processor.Processor
 	Notifier  *notifier.Notifier
+	// Components are further loops run and stopped with the stages, keyed by a
+	// name used in errors (for example a gateway's acknowledgement poller).
+	Components map[string]func(context.Context) error
 	// Gateways maps a transport to the gateway delivering its alerts.
 	Gateways map[string]gateway.Gateway
 	// TransportQueues maps a transport to its queue; missing ones use
@@ -99,6 +102,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	for _, t := range p.Transports() {
 		start("gateway "+t, p.deliveries[t].Run)
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.opts.Components)) {
+		start(name, p.opts.Components[name])
 	}
 	<-ctx.Done()
 	wg.Wait()

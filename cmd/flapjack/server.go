@@ -30,12 +30,12 @@ import (
 	_ "github.com/x/flapjack/gateway/logalert"   // the "log" transport
 	_ "github.com/x/flapjack/gateway/messagenet" // the "sms" transport (MessageNet)
 	_ "github.com/x/flapjack/gateway/nexmo"      // the "sms_nexmo" transport
-	_ "github.com/x/flapjack/gateway/pagerduty"  // the "pagerduty" transport
-	_ "github.com/x/flapjack/gateway/slack"      // the "slack" transport
-	_ "github.com/x/flapjack/gateway/sns"        // the "sns" transport
-	_ "github.com/x/flapjack/gateway/threema"    // the "threema" transport
-	_ "github.com/x/flapjack/gateway/twilio"     // the "sms_twilio" transport
-	_ "github.com/x/flapjack/gateway/webhook"    // the "webhook" transport
+	"github.com/x/flapjack/gateway/pagerduty"
+	_ "github.com/x/flapjack/gateway/slack"   // the "slack" transport
+	_ "github.com/x/flapjack/gateway/sns"     // the "sns" transport
+	_ "github.com/x/flapjack/gateway/threema" // the "threema" transport
+	_ "github.com/x/flapjack/gateway/twilio"  // the "sms_twilio" transport
+	_ "github.com/x/flapjack/gateway/webhook" // the "webhook" transport
 	"github.com/x/flapjack/notifier"
 	"github.com/x/flapjack/pipeline"
 	"github.com/x/flapjack/processor"
@@ -159,17 +159,34 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 		if err := applyTemplates(cfg, name, table, env.Templates); err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".templates"), err)}
 		}
-		dopts, err := deliveryOptions(name, table)
+		var defaults gateway.DeliveryConfig
+		dtable, err := takeDeliveryTable(name, table)
 		if err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".delivery"), err)}
 		}
-		dopts.Logger, dopts.Clock = popts.Logger, env.Clock
-		popts.TransportDelivery[name] = dopts
 		genv := env
 		genv.Logger = log.With("component", "gateway")
 		g, err := gateway.New(name, gateway.MapConfig(table), genv)
 		if err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("%s: [gateways.%s] %w", cfg.Where("gateways."+name), name, err)}
+		}
+		if d, ok := g.(gateway.DeliveryDefaulter); ok {
+			defaults = d.DeliveryDefaults()
+		}
+		dopts, err := deliveryOptions(name, defaults, dtable)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".delivery"), err)}
+		}
+		dopts.Logger, dopts.Clock = popts.Logger, env.Clock
+		popts.TransportDelivery[name] = dopts
+		if name == pagerduty.Transport {
+			poller, err := ackPoller(cfg, st, table, env, log)
+			if err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("%s: [gateways.%s] %w", cfg.Where("gateways."+name), name, err)}
+			}
+			if poller != nil {
+				popts.Components = map[string]func(context.Context) error{"pagerduty acknowledgement poller": poller.Run}
+			}
 		}
 		popts.Gateways[name] = g
 		queue := shared.Queue
@@ -353,27 +370,68 @@ func applyTemplates(cfg *config.Config, name string, table map[string]any, t *ga
 	return nil
 }
 
-// deliveryOptions takes the gateway's "delivery" table out of table: how its
-// alerts are delivered (workers, retries, rate limit).
-func deliveryOptions(name string, table map[string]any) (gateway.DeliveryOptions, error) {
+// takeDeliveryTable takes the gateway's "delivery" table out of table.
+func takeDeliveryTable(name string, table map[string]any) (map[string]any, error) {
 	raw, ok := table["delivery"]
 	if !ok {
-		return gateway.DeliveryOptions{}, nil
+		return nil, nil
 	}
 	delete(table, "delivery")
 	t, ok := raw.(map[string]any)
 	if !ok {
-		return gateway.DeliveryOptions{}, fmt.Errorf("[gateways.%s.delivery] must be a table", name)
+		return nil, fmt.Errorf("[gateways.%s.delivery] must be a table", name)
 	}
-	var c gateway.DeliveryConfig
-	if err := gateway.MapConfig(t).Decode(&c); err != nil {
-		return gateway.DeliveryOptions{}, fmt.Errorf("[gateways.%s.delivery] %w", name, err)
+	return t, nil
+}
+
+// deliveryOptions applies the user's delivery table (workers, retries, rate
+// limit) over the gateway's defaults.
+func deliveryOptions(name string, defaults gateway.DeliveryConfig, table map[string]any) (gateway.DeliveryOptions, error) {
+	c := defaults
+	if table != nil {
+		if err := gateway.MapConfig(table).Decode(&c); err != nil {
+			return gateway.DeliveryOptions{}, fmt.Errorf("[gateways.%s.delivery] %w", name, err)
+		}
 	}
 	o, err := c.Options()
 	if err != nil {
 		return gateway.DeliveryOptions{}, fmt.Errorf("[gateways.%s.delivery] %w", name, err)
 	}
 	return o, nil
+}
+
+// ackPoller builds PagerDuty's acknowledgement poller from the gateway's table,
+// or returns nil when ack_polling is off.
+func ackPoller(cfg *config.Config, st store.Store, table map[string]any, env gateway.Env, log *slog.Logger) (*pagerduty.AckPoller, error) {
+	var pd pagerduty.Config
+	if err := gateway.MapConfig(table).Decode(&pd); err != nil {
+		return nil, err
+	}
+	if !pd.PollsAcks() {
+		return nil, nil
+	}
+	o, err := pd.AckPollerOptions()
+	if err != nil {
+		return nil, err
+	}
+	o.Clock, o.HTTPClient = env.Clock, env.HTTPClient
+	o.Logger = log.With("component", "pagerduty_ack_poller")
+	loc := time.UTC
+	if z := cfg.Notifier.DefaultContactTimezone; z != "" {
+		loc, _ = time.LoadLocation(z) // validated with the configuration
+	}
+	o.Router = &notifier.Router{DefaultTimezone: loc}
+	if _, set := table["processor_queue"]; !set {
+		o.Queue = cfg.Processor.Queue
+		if o.Queue == "" {
+			o.Queue = "events"
+		}
+	}
+	as, ok := st.(pagerduty.AckStore)
+	if !ok {
+		return nil, fmt.Errorf("the store cannot hold the acknowledgement poller's lease")
+	}
+	return pagerduty.NewAckPoller(as, o)
 }
 
 // sharedFrom takes the keys every gateway table shares out of table into g.

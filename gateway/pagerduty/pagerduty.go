@@ -111,6 +111,9 @@ func DeliveryDefaults() gateway.DeliveryConfig {
 	return gateway.DeliveryConfig{Rate: 2, RateKey: string(gateway.RatePerAddress)}
 }
 
+// DeliveryDefaults implements gateway.DeliveryDefaulter.
+func (g *Gateway) DeliveryDefaults() gateway.DeliveryConfig { return DeliveryDefaults() }
+
 func init() {
 	gateway.Register(Transport, func(cfg gateway.Config, env gateway.Env) (gateway.Gateway, error) {
 		var c Config
