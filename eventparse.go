@@ -696,7 +696,6 @@ func appendInt(b []byte, key string, n *int64) []byte {
 	return strconv.AppendInt(b, *n, 10)
 }
 
-
 // maxDepth is encoding/json's nesting limit, kept so that both accept the same
 // documents.
 const maxDepth = 10000
