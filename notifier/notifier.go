@@ -57,6 +57,9 @@ type Options struct {
 	Logger *slog.Logger
 	// BatchSize is how many notifications Run takes at a time. Default 100.
 	BatchSize int
+	// Observer, when set, is told of each notification Run handles. Default:
+	// none.
+	Observer Observer
 }
 
 // Notifier turns notifications into alerts. It is safe for concurrent use.
@@ -573,8 +576,12 @@ func (n *Notifier) notifyPatiently(ctx context.Context, payload []byte, wait *re
 		return true
 	}
 	for {
-		_, err := n.Notify(ctx, note)
+		start := n.opts.Clock.Now()
+		res, err := n.Notify(ctx, note)
 		if err == nil {
+			if o := n.opts.Observer; o != nil {
+				o.Notified(&note, res.Alerts, n.opts.Clock.Now().Sub(start))
+			}
 			wait.Reset()
 			return true
 		}

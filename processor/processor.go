@@ -6,6 +6,14 @@
 // The decision itself is the pure function Decide; Processor wraps it with storage:
 // it reads and writes the check atomically and enqueues the notification in the same
 // write, so an alert is never half-recorded.
+//
+// Run takes events off the queue in batches and handles each batch with
+// ProcessBatch's method: the events of one check are applied in order in one atomic
+// update of that check, and a store that is a store.CheckBatcher (store/redis)
+// reads and writes the checks of the whole batch in a few round trips. Several
+// processors, in one process or many, may share a queue and a store: each update
+// of a check is atomic, so none loses another's, though the events of one check
+// taken by two processors may then be applied in either order.
 package processor
 
 import (
@@ -48,22 +56,55 @@ type Options struct {
 	Logger *slog.Logger
 	// Instance names this processor's statistics. Default "<hostname>:<pid>".
 	Instance string
-	// BatchSize is how many events Run takes off the queue at a time. Default 100.
+	// BatchSize is how many events Run takes off the queue at a time. The checks
+	// of a batch are read and written together when the store is a
+	// store.CheckBatcher (store/redis: three round trips for the whole batch).
+	// Default 100.
 	BatchSize int
+
+	// ArchiveEvents keeps a copy of every valid event taken off the queue (by
+	// Run, ProcessBatch or ProcessRaw) on the list named by ArchiveQueue,
+	// "<Queue>_archive:YYYYMMDDHH" for the UTC hour it was taken in, as Flapjack
+	// v2's archive_events does; invalid events go to the rejected list only.
+	// Each list expires EventsArchiveMaxAge after the last event put on it. It
+	// needs a store that is a store.Archiver. Default false.
+	ArchiveEvents bool
+	// EventsArchiveMaxAge is how long an archive list is kept after its last
+	// event. Required when ArchiveEvents is set (Flapjack v2's example
+	// configuration uses 3 hours); there is no default.
+	EventsArchiveMaxAge time.Duration
+
+	// Observer, when set, is told of the events handled. Default: none.
+	Observer Observer
+}
+
+// Validate reports settings that cannot work together.
+func (o *Options) Validate() error {
+	if o.ArchiveEvents && o.EventsArchiveMaxAge <= 0 {
+		return errors.New("processor: ArchiveEvents needs a positive EventsArchiveMaxAge")
+	}
+	return nil
 }
 
 // Processor processes events. It is safe for concurrent use.
 type Processor struct {
-	store Store
-	opts  Options
-	log   *slog.Logger
-	count atomic.Int64
+	store    Store
+	batcher  store.CheckBatcher
+	archiver store.Archiver
+	opts     Options
+	log      *slog.Logger
+	count    atomic.Int64
+	// err is what is wrong with the options; Run, ProcessBatch and ProcessRaw
+	// return it.
+	err error
 }
 
 // ErrInvalidEvent is wrapped by Process for an event that fails validation.
 var ErrInvalidEvent = flapjack.ErrInvalidEvent
 
-// New returns a processor over s.
+// New returns a processor over s. Options that cannot work (see
+// Options.Validate, and ArchiveEvents with a store that is not a
+// store.Archiver) make Run, ProcessBatch and ProcessRaw fail.
 func New(s Store, opts Options) *Processor {
 	if opts.Queue == "" {
 		opts.Queue = "events"
@@ -87,7 +128,18 @@ func New(s Store, opts Options) *Processor {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 100
 	}
-	return &Processor{store: s, opts: opts, log: opts.Logger}
+	p := &Processor{store: s, opts: opts, log: opts.Logger, err: opts.Validate()}
+	if b, ok := s.(store.CheckBatcher); ok {
+		p.batcher = b
+	} else {
+		p.batcher = loopBatcher{s}
+	}
+	if a, ok := s.(store.Archiver); ok {
+		p.archiver = a
+	} else if opts.ArchiveEvents && p.err == nil {
+		p.err = fmt.Errorf("processor: ArchiveEvents needs a store that archives; %T does not", s)
+	}
+	return p
 }
 
 // Result is the outcome of processing one event.
@@ -169,6 +221,7 @@ func (w *processWork) update(u *store.CheckUpdate) error {
 }
 
 func (p *Processor) addStats(ctx context.Context, now time.Time, d flapjack.Statistics) {
+	p.observe(now, d)
 	if err := p.store.AddStatistics(ctx, p.opts.Instance, now, d); err != nil {
 		p.log.Warn("statistics not recorded", "err", err)
 	}
@@ -177,8 +230,20 @@ func (p *Processor) addStats(ctx context.Context, now time.Time, d flapjack.Stat
 // ProcessRaw parses one event as producers send it and processes it. An invalid
 // event is counted and pushed to the hourly rejected queue
 // ("<queue>_rejected:YYYYMMDDHH", UTC) with the error returned.
+//
+// With Options.ArchiveEvents a valid event is archived first; when that fails,
+// the error is returned and nothing else is done.
 func (p *Processor) ProcessRaw(ctx context.Context, raw []byte) (Result, error) {
+	if p.err != nil {
+		return Result{}, p.err
+	}
 	ev, err := flapjack.ParseEvent(raw)
+	if err == nil && p.opts.ArchiveEvents {
+		list := ArchiveQueue(p.opts.Queue, p.opts.Clock.Now())
+		if aerr := p.archiver.Archive(ctx, list, p.opts.EventsArchiveMaxAge, raw); aerr != nil {
+			return Result{}, fmt.Errorf("archive event: %w", aerr)
+		}
+	}
 	if err != nil {
 		now := p.opts.Clock.Now()
 		p.addStats(ctx, now, flapjack.Statistics{AllEvents: 1, InvalidEvents: 1})
@@ -197,15 +262,21 @@ func RejectedQueue(queue string, now time.Time) string {
 	return queue + "_rejected:" + now.UTC().Format("2006010215")
 }
 
-// Run takes events off the events queue and processes them until ctx ends or the
-// store is closed. Invalid events are counted and set aside. When the store fails
-// (an outage), Run logs it and tries the same event again after growing waits, so
-// that no event is skipped, and carries on by itself once the store is back.
-// Events taken but not yet processed when ctx ends are left unacknowledged: a
-// durable store hands them out again.
+// Run takes events off the events queue, up to BatchSize at a time, and
+// processes each batch as ProcessBatch does, until ctx ends or the store is
+// closed. Invalid events are counted and set aside. When the store fails (an
+// outage), Run logs it and tries what is left of the batch again after growing
+// waits, so that no event is skipped or applied twice, and carries on by itself
+// once the store is back. Events are acknowledged once handled; those taken but
+// not handled when ctx ends are left unacknowledged: a durable store hands them
+// out again.
 func (p *Processor) Run(ctx context.Context) error {
+	if p.err != nil {
+		return p.err
+	}
 	q := p.store.Queue(p.opts.Queue)
 	var wait retry.Backoff
+	raws := make([][]byte, 0, p.opts.BatchSize)
 	for {
 		items, err := q.Reserve(ctx, p.opts.BatchSize, true)
 		switch {
@@ -222,40 +293,40 @@ func (p *Processor) Run(ctx context.Context) error {
 			continue
 		}
 		wait.Reset()
-		done := 0
+		raws = raws[:0]
 		for _, it := range items {
-			if !p.processPatiently(ctx, it.Payload, &wait) {
+			raws = append(raws, it.Payload)
+		}
+		b := p.newBatch(raws)
+		for {
+			err := b.attempt(ctx)
+			if err == nil {
+				wait.Reset()
 				break
 			}
-			done++
+			if ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
+				break
+			}
+			d := wait.Next()
+			p.log.Error("events not processed; will retry", "err", err, "retry_in", d)
+			if !retry.Sleep(ctx, d) {
+				break
+			}
 		}
-		if done > 0 {
-			if err := q.Ack(context.WithoutCancel(ctx), items[:done]...); err != nil {
+		b.finish(context.WithoutCancel(ctx))
+		handled := items[:0]
+		for i, it := range items {
+			if b.done[i] {
+				handled = append(handled, it)
+			}
+		}
+		if len(handled) > 0 {
+			if err := q.Ack(context.WithoutCancel(ctx), handled...); err != nil {
 				p.log.Error("events not acknowledged", "err", err)
 			}
 		}
-		if done < len(items) {
+		if !b.finished() {
 			return nil
-		}
-	}
-}
-
-// processPatiently processes one raw event, retrying while the store fails. It
-// returns false when ctx ended or the store closed before the event was handled.
-func (p *Processor) processPatiently(ctx context.Context, raw []byte, wait *retry.Backoff) bool {
-	for {
-		_, err := p.ProcessRaw(ctx, raw)
-		if err == nil || errors.Is(err, flapjack.ErrInvalidEvent) {
-			wait.Reset()
-			return true
-		}
-		if ctx.Err() != nil || errors.Is(err, store.ErrClosed) {
-			return false
-		}
-		d := wait.Next()
-		p.log.Error("event not processed; will retry", "err", err, "retry_in", d)
-		if !retry.Sleep(ctx, d) {
-			return false
 		}
 	}
 }

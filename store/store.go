@@ -93,6 +93,41 @@ type Checks interface {
 	History(ctx context.Context, checkID string) ([]flapjack.State, error)
 }
 
+// CheckBatcher is implemented by stores that can update many checks at once,
+// faster than one UpdateCheck after another: store/redis reads and writes a
+// whole batch in three round trips. The processor uses it, when the store has it,
+// for the events it takes off its queue together.
+type CheckBatcher interface {
+	// UpdateChecks makes, for each names[i], the update UpdateCheck(ctx,
+	// names[i], create, fn bound to i) would make. Each check's update is atomic
+	// on its own, with all the guarantees of UpdateCheck; the batch as a whole is
+	// not: some checks may be written and others not.
+	//
+	// fn is called with i and the update of names[i], possibly more than once
+	// for the same i (optimistic retries), but never by two goroutines at once.
+	// When fn returns an error, check i is not written (nor created) and only it
+	// fails.
+	//
+	// UpdateChecks returns nil when every check was written. Otherwise it
+	// returns one error per name, nil for each check written. A failed check's
+	// error is fn's error as fn returned it, one wrapping ErrNotFound (a missing
+	// check without create), an error for a repeated or empty name, or the
+	// store's: a check that failed because of the store was not written and may
+	// be given again.
+	UpdateChecks(ctx context.Context, names []string, create bool, fn func(i int, u *CheckUpdate) error) []error
+}
+
+// Archiver is implemented by stores that can keep payloads for a limited time,
+// for the processor's optional archive of the events it takes.
+type Archiver interface {
+	// Archive pushes payloads, in order, onto the queue named list, as Push
+	// would, and makes the whole list expire maxAge after this call (each call
+	// sets the expiry anew). store/redis does both in one round trip with
+	// LPUSH and EXPIRE; store/memory drops an expired list the next time
+	// Archive is called.
+	Archive(ctx context.Context, list string, maxAge time.Duration, payloads ...[]byte) error
+}
+
 // Routing is an immutable snapshot of the routing data. A store hands out the same
 // snapshot until the data changes, so reading it is cheap; callers must not modify it.
 type Routing struct {

@@ -222,10 +222,11 @@ func (s *Server) start() error {
 
 	deadline := time.Now().Add(startTimeout)
 	for {
-		// Any reply will do: a server started with a password answers NOAUTH.
+		// Any reply will do, a server started with a password answers NOAUTH,
+		// but one still loading its data is not ready.
 		_, err := s.command("PING")
 		var se ServerError
-		if err == nil || errors.As(err, &se) {
+		if err == nil || errors.As(err, &se) && !strings.HasPrefix(string(se), "LOADING") {
 			if s.cfg.Cluster {
 				return s.assignSlots(deadline)
 			}

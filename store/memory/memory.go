@@ -51,6 +51,8 @@ type Store struct {
 	queuesMu sync.Mutex
 	queues   map[string]*queue
 	closed   bool // queues made after Close are born closed
+	// expires holds when each archive list made by Archive expires.
+	expires map[string]time.Time
 
 	// newID makes record ids; replaceable in tests to force ack hash collisions.
 	newID func() string
@@ -66,7 +68,11 @@ type entry struct {
 	history []flapjack.State
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store        = (*Store)(nil)
+	_ store.CheckBatcher = (*Store)(nil)
+	_ store.Archiver     = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {
@@ -81,6 +87,7 @@ func New() *Store {
 		mediumStates: map[string]flapjack.MediumState{},
 		stats:        map[string]*store.Statistic{},
 		queues:       map[string]*queue{},
+		expires:      map[string]time.Time{},
 		newID:        func() string { return uuid.NewString() },
 	}
 	for i := range s.shards {
@@ -179,6 +186,29 @@ func (s *Store) UpdateCheck(ctx context.Context, name string, create bool, fn fu
 	// u.Check is already a copy that nothing in the store refers to: handing it
 	// back spares a third deep copy per update (the hot path of every event).
 	return u.Check, nil
+}
+
+// UpdateChecks implements store.CheckBatcher: in memory an update costs no round
+// trip, so it is one UpdateCheck after another.
+func (s *Store) UpdateChecks(ctx context.Context, names []string, create bool, fn func(int, *store.CheckUpdate) error) []error {
+	var errs []error
+	seen := make(map[string]struct{}, len(names))
+	for i, name := range names {
+		var err error
+		if _, dup := seen[name]; dup {
+			err = fmt.Errorf("update check %q: named twice in one batch", name)
+		} else {
+			seen[name] = struct{}{}
+			_, err = s.UpdateCheck(ctx, name, create, func(u *store.CheckUpdate) error { return fn(i, u) })
+		}
+		if err != nil {
+			if errs == nil {
+				errs = make([]error, len(names))
+			}
+			errs[i] = err
+		}
+	}
+	return errs
 }
 
 // assignID gives a new check an id whose ack hash is not yet taken.

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/x/flapjack/store"
 )
@@ -22,6 +23,32 @@ func (s *Store) queue(name string) *queue {
 		s.queues[name] = q
 	}
 	return q
+}
+
+// Archive implements store.Archiver. The list expires maxAge after the last call
+// for it by wall-clock time; expired lists are dropped by the next call of Archive,
+// for any list.
+func (s *Store) Archive(ctx context.Context, list string, maxAge time.Duration, payloads ...[]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := time.Now()
+	s.queuesMu.Lock()
+	if s.closed {
+		s.queuesMu.Unlock()
+		return ErrClosed
+	}
+	for name, at := range s.expires {
+		if !now.Before(at) {
+			delete(s.expires, name)
+			delete(s.queues, name)
+		}
+	}
+	s.expires[list] = now.Add(maxAge)
+	s.queuesMu.Unlock()
+	q := s.queue(list)
+	q.push(payloads...)
+	return nil
 }
 
 // queue is an unbounded FIFO. A consumer waiting in Reserve sleeps on wake, a channel

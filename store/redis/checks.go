@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -82,7 +81,7 @@ func (s *Store) UpdateCheck(ctx context.Context, name string, create bool, fn fu
 		}
 		var u store.CheckUpdate
 		if exists {
-			if err := json.Unmarshal(raw, &u.Check); err != nil {
+			if u.Check, err = decodeCheck(raw); err != nil {
 				return fmt.Errorf("decode check: %w", err)
 			}
 		} else {
@@ -104,13 +103,13 @@ func (s *Store) UpdateCheck(ctx context.Context, name string, create bool, fn fu
 		if u.Check.Name != name || u.Check.ID != id || u.Check.AckHash != hash {
 			return fmt.Errorf("the callback may not change the name, id or ack hash")
 		}
-		doc, err := json.Marshal(u.Check)
+		doc, err := encodeCheck(&u.Check)
 		if err != nil {
 			return fmt.Errorf("encode check: %w", err)
 		}
 		history := make([]any, len(u.History))
 		for i, st := range u.History {
-			if history[i], err = json.Marshal(st); err != nil {
+			if history[i], err = encodeState(&st); err != nil {
 				return fmt.Errorf("encode history: %w", err)
 			}
 		}
@@ -176,8 +175,8 @@ func (s *Store) Check(ctx context.Context, name string) (flapjack.Check, error) 
 	if err != nil {
 		return flapjack.Check{}, fmt.Errorf("redis store: check %q: %w", name, err)
 	}
-	var c flapjack.Check
-	if err := json.Unmarshal(raw, &c); err != nil {
+	c, err := decodeCheck(raw)
+	if err != nil {
 		return flapjack.Check{}, fmt.Errorf("redis store: decode check %q: %w", name, err)
 	}
 	return c, nil
@@ -242,8 +241,8 @@ func (s *Store) QueryChecks(ctx context.Context, q store.CheckQuery) ([]flapjack
 			if !ok {
 				continue // deleted meanwhile
 			}
-			var c flapjack.Check
-			if err := json.Unmarshal([]byte(doc), &c); err != nil {
+			c, err := decodeCheck([]byte(doc))
+			if err != nil {
 				return nil, fmt.Errorf("redis store: decode check %q: %w", batch[i], err)
 			}
 			if q.Failing && !c.Failing || q.Alertable && !(c.Alertable && c.Enabled) {
@@ -268,8 +267,8 @@ func (s *Store) DeleteCheck(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		var c flapjack.Check
-		if err := json.Unmarshal(raw, &c); err != nil {
+		c, err := decodeCheck(raw)
+		if err != nil {
 			return fmt.Errorf("decode check: %w", err)
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -302,7 +301,8 @@ func (s *Store) History(ctx context.Context, checkID string) ([]flapjack.State, 
 	}
 	out := make([]flapjack.State, len(entries.Val()))
 	for i, e := range entries.Val() {
-		if err := json.Unmarshal([]byte(e), &out[i]); err != nil {
+		var err error
+		if out[i], err = decodeState([]byte(e)); err != nil {
 			return nil, fmt.Errorf("redis store: decode history of %q: %w", checkID, err)
 		}
 	}

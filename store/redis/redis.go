@@ -30,6 +30,19 @@
 // enqueued in one MULTI/EXEC; when another writer got there first, the callback
 // runs again on a fresh copy. No lock is ever taken.
 //
+// UpdateChecks (store.CheckBatcher) makes the same atomic update for a whole
+// batch of checks in few round trips: WATCH the checks, read them with one MGET,
+// run the callbacks, and write every check with its history, indexes and
+// messages in one MULTI/EXEC. When another writer changed one of them meanwhile,
+// the batch is read again and written by a script that compares each check with
+// what was read and writes only those that did not change, so that one busy
+// check does not hold up the others; a check still contended after a few rounds
+// is updated on its own with UpdateCheck. Check documents and history entries
+// are encoded and decoded by hand, in exactly encoding/json's form.
+//
+// Archive (store.Archiver) pushes onto a list and sets its expiry in one
+// MULTI/EXEC, for the processor's optional event archive.
+//
 // # Keys
 //
 // After Prefix:
@@ -50,6 +63,7 @@
 //	<queue>                          list    a queue
 //	<queue>_actions                  list    Flapjack v2 wake tokens
 //	<queue>:inflight:<id>[:<n>]      list    items reserved by consumer id, not yet acknowledged
+//	<queue>_archive:<YYYYMMDDHH>     list    archived events (processor option), with an expiry
 package redisstore
 
 import (

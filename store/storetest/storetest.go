@@ -46,6 +46,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Statistics", func(t *testing.T) { testStatistics(t, newStore) })
 	t.Run("Queues", func(t *testing.T) { testQueues(t, newStore) })
 	t.Run("Maintenance", func(t *testing.T) { testMaintenance(t, newStore) })
+	t.Run("CheckBatcher", func(t *testing.T) { testCheckBatcher(t, newStore) })
+	t.Run("Archiver", func(t *testing.T) { testArchiver(t, newStore) })
 }
 
 type newStoreFunc = func(t *testing.T) store.Store
