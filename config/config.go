@@ -11,6 +11,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -36,6 +37,10 @@ type Config struct {
 	// API (and event intake); the others are notification gateways keyed by
 	// transport ("log", "webhook", "email"…).
 	Gateways map[string]map[string]any `toml:"gateways"`
+	// NagiosReceiver and NSCAReceiver configure "flapjack receiver nagios" and
+	// "flapjack receiver nsca" (see receivers.go).
+	NagiosReceiver NagiosReceiver `toml:"nagios-receiver"`
+	NSCAReceiver   NSCAReceiver   `toml:"nsca-receiver"`
 
 	// Path is the file the configuration was read from; empty for the default.
 	Path string `toml:"-"`
@@ -46,7 +51,9 @@ type Config struct {
 
 // Logger configures logging.
 type Logger struct {
-	// Level is debug, info, warn or error. Default "info".
+	// Level is debug, info, warn or error. It is the level of every component
+	// without a log_level of its own ([processor], [notifier],
+	// [gateways.<name>]). Default "info".
 	Level string `toml:"level"`
 	// Format is "text" (coloured when writing to a terminal), "json", or "auto":
 	// text on a terminal, JSON otherwise. Default "auto".
@@ -73,6 +80,8 @@ type Processor struct {
 	// NewCheckScheduledMaintenanceIgnoreRegex exempts matching check names.
 	// Default: none.
 	NewCheckScheduledMaintenanceIgnoreRegex string `toml:"new_check_scheduled_maintenance_ignore_regex"`
+	// LogLevel is the processor's log level. Default: [logger] level.
+	LogLevel string `toml:"log_level"`
 }
 
 // Notifier configures the notifier.
@@ -84,6 +93,8 @@ type Notifier struct {
 	// DefaultContactTimezone is the zone of contacts without one. Default: $TZ,
 	// else UTC.
 	DefaultContactTimezone string `toml:"default_contact_timezone"`
+	// LogLevel is the notifier's log level. Default: [logger] level.
+	LogLevel string `toml:"log_level"`
 }
 
 // Setup names the set-up data file (checks, contacts, media, rules) loaded at start.
@@ -105,6 +116,8 @@ type JSONAPI struct {
 	Port int `json:"port"`
 	// ProcessorQueue is where submitted events go. Default: the processor's queue.
 	ProcessorQueue string `json:"processor_queue"`
+	// LogLevel is the level of the HTTP server's log. Default: [logger] level.
+	LogLevel string `json:"log_level"`
 }
 
 // Gateway is a notification gateway's table, with the keys every gateway shares.
@@ -114,6 +127,10 @@ type Gateway struct {
 	Enabled bool `json:"enabled"`
 	// Queue is the queue of the transport's alerts. Default "<transport>_notifications".
 	Queue string `json:"queue"`
+	// LogLevel is the level of the log of the gateway, its delivery and its
+	// helpers (such as PagerDuty's acknowledgement poller). Default: [logger]
+	// level.
+	LogLevel string `json:"log_level"`
 }
 
 // Default returns the embedded default configuration.
@@ -244,10 +261,14 @@ func (c *Config) Validate() error {
 	add := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{c.Where(key)}, args...)...))
 	}
-	switch strings.ToLower(c.Logger.Level) {
-	case "", "debug", "info", "warn", "warning", "error":
-	default:
-		add("logger.level", "[logger] level %q is not debug, info, warn or error", c.Logger.Level)
+	if _, err := ParseLevel(c.Logger.Level); err != nil {
+		add("logger.level", "[logger] level %v", err)
+	}
+	if _, err := ParseLevel(c.Processor.LogLevel); err != nil {
+		add("processor.log_level", "[processor] log_level %v", err)
+	}
+	if _, err := ParseLevel(c.Notifier.LogLevel); err != nil {
+		add("notifier.log_level", "[notifier] log_level %v", err)
 	}
 	switch c.Logger.Format {
 	case "", "auto", "text", "json":
@@ -287,10 +308,18 @@ func (c *Config) Validate() error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Gateways)) {
 		var problems []keyProblem
+		var level string
 		if name == "jsonapi" {
-			_, problems = c.jsonAPI()
+			var j JSONAPI
+			j, problems = c.jsonAPI()
+			level = j.LogLevel
 		} else {
-			problems = decodeTable(c.Gateways[name], &Gateway{}, false)
+			var g Gateway
+			problems = decodeTable(c.Gateways[name], &g, false)
+			level = g.LogLevel
+		}
+		if _, err := ParseLevel(level); err != nil && len(problems) == 0 {
+			problems = append(problems, keyProblem{"log_level", "log_level " + err.Error()})
 		}
 		for _, p := range problems {
 			key := "gateways." + name
@@ -301,6 +330,23 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ParseLevel reads a log level: debug, info, warn (or warning) or error, in any
+// case. The empty string is info, the default; the caller decides what it
+// stands for.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "", "info":
+		return slog.LevelInfo, nil
+	case "debug":
+		return slog.LevelDebug, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
 }
 
 // Warnings lists settings that are accepted but have no effect, each with its

@@ -280,8 +280,8 @@ func TestErrors(t *testing.T) {
 		name: "unknown jsonapi keys",
 		text: "[gateways.jsonapi]\nprot = 3081\nbind = \"::1\"\n",
 		want: []string{
-			`flapjack.toml:3: [gateways.jsonapi] unknown key "bind" (known: enabled, bind_address, port, processor_queue)`,
-			`flapjack.toml:2: [gateways.jsonapi] unknown key "prot" (known: enabled, bind_address, port, processor_queue)`,
+			`flapjack.toml:3: [gateways.jsonapi] unknown key "bind" (known: enabled, bind_address, port, processor_queue, log_level)`,
+			`flapjack.toml:2: [gateways.jsonapi] unknown key "prot" (known: enabled, bind_address, port, processor_queue, log_level)`,
 		},
 	}, {
 		name: "jsonapi as an inline table",

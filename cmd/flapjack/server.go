@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"errors"
@@ -11,14 +12,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
-	"github.com/lmittmann/tint"
 	"github.com/spf13/cobra"
 
 	"github.com/x/flapjack"
@@ -36,6 +39,7 @@ import (
 	_ "github.com/x/flapjack/gateway/threema" // the "threema" transport
 	_ "github.com/x/flapjack/gateway/twilio"  // the "sms_twilio" transport
 	_ "github.com/x/flapjack/gateway/webhook" // the "webhook" transport
+	"github.com/x/flapjack/metrics"
 	"github.com/x/flapjack/notifier"
 	"github.com/x/flapjack/pipeline"
 	"github.com/x/flapjack/processor"
@@ -59,9 +63,17 @@ all in memory. Send it events with, for example:
   curl -d '{"entity":"web-01","check":"HTTP","state":"critical","summary":"502"}' \
        http://127.0.0.1:3081/events
 
+The same HTTP server answers GET /metrics (Prometheus), /healthz (alive) and
+/readyz (store reachable and every component running; 503 otherwise).
+
 With a [redis] table in the configuration every component runs on Redis
 instead, and Flapjack's producers (Nagios flapjackfeeder, oneoff, httpbroker)
 feed it by pushing events onto the "events" list.
+
+SIGHUP reloads the configuration file and the set-up data, restarting only the
+components whose settings changed; a configuration that does not validate is
+logged and the running one kept. A component that fails is restarted after a
+growing wait (up to a minute) while the others run on.
 
 Exits 2 when the configuration is invalid or Redis cannot be used at start-up.`,
 		Args: cobra.NoArgs,
@@ -79,36 +91,16 @@ Exits 2 when the configuration is invalid or Redis cannot be used at start-up.`,
 	}
 }
 
-// newLogger builds the daemon's logger: coloured text on a terminal, JSON otherwise.
-func newLogger(c config.Logger, w io.Writer) *slog.Logger {
-	var level slog.Level
-	switch strings.ToLower(c.Level) {
-	case "debug":
-		level = slog.LevelDebug
-	case "warn", "warning":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	}
-	format := c.Format
-	if format == "" || format == "auto" {
-		format = "json"
-		if f, ok := w.(*os.File); ok {
-			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				format = "text"
-			}
-		}
-	}
-	if format == "text" {
-		return slog.New(tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.DateTime}))
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
-// serve runs the daemon until ctx ends. ready, when not nil, receives the intake's
-// address once it listens.
+// serve runs the daemon until ctx ends, reloading its configuration on SIGHUP.
+// ready, when not nil, receives the intake's address once it listens.
 func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<- string) error {
-	log := newLogger(cfg.Logger, logw)
+	// SIGHUP is caught from the start: one that comes while the daemon starts
+	// is handled once it runs, rather than killing it.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	levels := newLogLevels(cfg, logw)
+	log := levels.root()
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
@@ -121,6 +113,142 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 	}
 	defer st.Close()
 
+	d := newServer(st, levels, log)
+	plan, err := d.build(cfg, nil)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if err := d.applySetup(ctx, nil, plan); err != nil {
+		return err
+	}
+	d.apply(nil, plan)
+	d.ready.Probe = plan.eventsQueue
+	if _, err := d.intake.update(plan); err != nil {
+		return fmt.Errorf("event intake: %w", err)
+	}
+	if ready != nil && d.intake.addr != "" {
+		ready <- d.intake.addr
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pipeDone := make(chan error, 1)
+	go func() { pipeDone <- d.pipe.Run(ctx) }()
+	log.Info("flapjack started", "version", version,
+		"processor", plan.processor != nil, "notifier", plan.notifier != nil,
+		"gateways", slices.Sorted(maps.Keys(plan.gateways)))
+
+	var runErr error
+	pipeStopped := false
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case runErr = <-d.intake.errc:
+			break loop
+		case runErr = <-pipeDone:
+			pipeStopped = true
+			break loop
+		case <-hup:
+			d.reload(ctx)
+		}
+	}
+	log.Info("shutting down")
+	d.intake.shutdown(context.WithoutCancel(ctx), 10*time.Second)
+	cancel()
+	if !pipeStopped {
+		if err := <-pipeDone; runErr == nil {
+			runErr = err
+		}
+	}
+	if d.processorRan {
+		// This process's statistics go with it; the global counters stay.
+		dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if err := st.DeleteStatistics(dctx, d.instance); err != nil {
+			log.Warn("statistics of this instance not removed", "instance", d.instance, "err", err)
+		}
+		dcancel()
+	}
+	return runErr
+}
+
+// server is the running daemon: its store, its pipeline, its HTTP server, and the
+// plan of the configuration it runs.
+type server struct {
+	st       store.Store
+	levels   *logLevels
+	log      *slog.Logger
+	instance string
+	pipe     *pipeline.Pipeline
+	metrics  *metrics.Metrics
+	ready    *metrics.Readiness
+	intake   *intake
+
+	mu  sync.Mutex
+	cur *plan // what runs; read by the metrics' queue list
+	// processorRan is set once a processor was started: its statistics are
+	// removed at shutdown.
+	processorRan bool
+}
+
+func newServer(st store.Store, levels *logLevels, log *slog.Logger) *server {
+	d := &server{st: st, levels: levels, log: log, instance: statisticsInstance()}
+	d.pipe = pipeline.New(st, pipeline.Options{Logger: log.With("component", "pipeline")})
+	d.metrics = metrics.New(metrics.Options{Pipeline: d.pipe, Queues: st, QueueList: d.queueList, Version: version})
+	d.ready = &metrics.Readiness{Pipeline: d.pipe, Queues: st}
+	d.intake = &intake{d: d, errc: make(chan error, 1)}
+	return d
+}
+
+// plan is what one configuration asks the daemon to run, built before anything
+// changes so that a configuration that fails leaves the running one alone.
+// Components whose settings did not change are carried over from the previous
+// plan, the same values, so that comparing two plans tells what to restart.
+type plan struct {
+	cfg *config.Config
+	// setup is the set-up data to apply; nil when none is configured.
+	setup     *setup.Data
+	setupName string
+	// gateways are the enabled notification gateways, by transport.
+	gateways    map[string]*gatewayPlan
+	eventsQueue string
+	// processor and notifier are nil when disabled; their keys tell whether
+	// their settings changed.
+	processor    *processor.Processor
+	processorKey string
+	notifier     *notifier.Notifier
+	notifierKey  string
+	jsonapi      config.JSONAPI
+}
+
+// gatewayPlan is one enabled gateway with its delivery.
+type gatewayPlan struct {
+	key      string // the settings it was built from
+	g        gateway.Gateway
+	queue    string
+	delivery gateway.DeliveryOptions
+	poller   *pagerduty.AckPoller // nil unless PagerDuty polls acknowledgements
+}
+
+// build makes the plan of cfg, reusing from prev (nil at start) the components
+// whose settings are unchanged. Its errors are the configuration's; the gateways
+// it built before one failed are closed again.
+func (d *server) build(cfg *config.Config, prev *plan) (_ *plan, err error) {
+	if prev == nil {
+		prev = &plan{}
+	}
+	p := &plan{cfg: cfg, gateways: map[string]*gatewayPlan{}, eventsQueue: cmp.Or(cfg.Processor.Queue, "events")}
+	defer func() {
+		if err == nil {
+			return
+		}
+		for name, gp := range p.gateways {
+			if c, ok := gp.g.(gateway.Closer); ok && gp != prev.gateways[name] {
+				_ = c.Close()
+			}
+		}
+	}()
 	if f := cfg.SetupFile(); f != "" || cfg.Path == "" {
 		data, err := loadSetup(f)
 		if err != nil {
@@ -128,171 +256,317 @@ func serve(ctx context.Context, cfg *config.Config, logw io.Writer, ready chan<-
 				// Say which setting named the file that cannot be read.
 				err = fmt.Errorf("%s: [setup] file: %w", cfg.Where("setup.file"), err)
 			}
-			return &exitError{code: 2, err: err}
+			return nil, err
 		}
-		if f == "" {
-			f = "embedded default"
-		}
-		if err := data.Apply(ctx, st); err != nil {
-			return err
-		}
-		log.Info("set-up data loaded", "file", f, "checks", len(data.Checks), "contacts", len(data.Contacts))
+		p.setup, p.setupName = data, cmp.Or(f, "embedded default")
 	}
 
-	popts := pipeline.Options{
-		Logger:            log.With("component", "delivery"),
-		TransportQueues:   map[string]string{},
-		TransportDelivery: map[string]gateway.DeliveryOptions{},
-	}
-	env := gateway.Env{Logger: log, Clock: flapjack.SystemClock{}, Templates: gateway.DefaultTemplates()}.WithDefaults()
-	popts.Gateways = map[string]gateway.Gateway{}
+	env := gateway.Env{Logger: d.log, Clock: flapjack.SystemClock{}, Templates: gateway.DefaultTemplates()}.WithDefaults()
 	for _, name := range slices.Sorted(maps.Keys(cfg.Gateways)) {
 		if name == "jsonapi" {
 			continue
 		}
-		var shared config.Gateway
-		table := maps.Clone(cfg.Gateways[name])
-		sharedFrom(table, &shared)
-		if !shared.Enabled {
-			continue
-		}
-		if err := applyTemplates(cfg, name, table, env.Templates); err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".templates"), err)}
-		}
-		var defaults gateway.DeliveryConfig
-		dtable, err := takeDeliveryTable(name, table)
+		gp, err := d.buildGateway(cfg, name, env, prev.gateways[name])
 		if err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".delivery"), err)}
+			return nil, err
 		}
-		genv := env
-		genv.Logger = log.With("component", "gateway")
-		g, err := gateway.New(name, gateway.MapConfig(table), genv)
-		if err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("%s: [gateways.%s] %w", cfg.Where("gateways."+name), name, err)}
+		if gp != nil {
+			p.gateways[name] = gp
 		}
-		if d, ok := g.(gateway.DeliveryDefaulter); ok {
-			defaults = d.DeliveryDefaults()
-		}
-		dopts, err := deliveryOptions(name, defaults, dtable)
-		if err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".delivery"), err)}
-		}
-		dopts.Logger, dopts.Clock = popts.Logger, env.Clock
-		popts.TransportDelivery[name] = dopts
-		if name == pagerduty.Transport {
-			poller, err := ackPoller(cfg, st, table, env, log)
-			if err != nil {
-				return &exitError{code: 2, err: fmt.Errorf("%s: [gateways.%s] %w", cfg.Where("gateways."+name), name, err)}
-			}
-			if poller != nil {
-				popts.Components = map[string]func(context.Context) error{"pagerduty acknowledgement poller": poller.Run}
-			}
-		}
-		popts.Gateways[name] = g
-		queue := shared.Queue
-		if queue == "" {
-			queue = notifier.TransportQueue(name)
-		}
-		popts.TransportQueues[name] = queue
 	}
 
-	eventsQueue := cfg.Processor.Queue
-	if eventsQueue == "" {
-		eventsQueue = "events"
-	}
-	instance := statisticsInstance()
 	if cfg.ProcessorEnabled() {
-		ps, err := processorSettings(cfg)
-		if err != nil {
-			return &exitError{code: 2, err: err}
+		pc := cfg.Processor
+		pc.LogLevel = "" // applied in place
+		p.processorKey = fingerprint(pc, p.eventsQueue)
+		if prev.processor != nil && prev.processorKey == p.processorKey {
+			p.processor = prev.processor
+		} else {
+			ps, err := processorSettings(cfg)
+			if err != nil {
+				return nil, err
+			}
+			p.processor = processor.New(d.st, processor.Options{
+				Settings: ps, Queue: p.eventsQueue, NotifierQueue: cfg.Processor.NotifierQueue,
+				Logger: d.levels.logger("processor").With("component", "processor"), Instance: d.instance,
+				Observer: d.metrics.Observer(),
+			})
 		}
-		popts.Processor = processor.New(st, processor.Options{
-			Settings: ps, Queue: eventsQueue, NotifierQueue: cfg.Processor.NotifierQueue,
-			Logger: log.With("component", "processor"), Instance: instance,
-		})
 	}
 	if cfg.NotifierEnabled() {
-		var loc *time.Location
-		if z := cfg.Notifier.DefaultContactTimezone; z != "" {
-			loc, _ = time.LoadLocation(z) // validated with the configuration
-		}
-		popts.Notifier = notifier.New(st, notifier.Options{
-			Queue: cfg.Notifier.Queue, TransportQueues: popts.TransportQueues,
-			DefaultContactTimezone: loc, Logger: log.With("component", "notifier"),
-		})
-		if len(popts.Gateways) == 0 {
-			log.Warn("no gateway is enabled: alerts are not delivered")
-		}
-	}
-
-	jcfg, err := cfg.JSONAPI()
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 1) // the intake's failure
-	var srv *http.Server
-	if *jcfg.Enabled {
-		q := jcfg.ProcessorQueue
-		if q == "" {
-			q = eventsQueue
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/events", api.EventsHandler(st.Queue(q), log.With("component", "intake")))
-		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-		ln, err := net.Listen("tcp", net.JoinHostPort(jcfg.BindAddress, strconv.Itoa(jcfg.Port)))
-		if err != nil {
-			return fmt.Errorf("event intake: %w", err)
-		}
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		log.Info("event intake listening", "address", "http://"+ln.Addr().String()+"/events")
-		if ready != nil {
-			ready <- ln.Addr().String()
-		}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("event intake: %w", err)
+		queues := p.transportQueues()
+		nc := cfg.Notifier
+		nc.LogLevel = ""
+		p.notifierKey = fingerprint(nc, queues)
+		if prev.notifier != nil && prev.notifierKey == p.notifierKey {
+			p.notifier = prev.notifier
+		} else {
+			var loc *time.Location
+			if z := cfg.Notifier.DefaultContactTimezone; z != "" {
+				loc, _ = time.LoadLocation(z) // validated with the configuration
 			}
-		}()
-	}
-
-	p := pipeline.New(st, popts)
-	pipeDone := make(chan error, 1)
-	go func() { pipeDone <- p.Run(ctx) }()
-	log.Info("flapjack started", "version", version,
-		"processor", popts.Processor != nil, "notifier", popts.Notifier != nil,
-		"gateways", slices.Sorted(maps.Keys(popts.Gateways)))
-
-	var runErr error
-	pipeStopped := false
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
-	case runErr = <-pipeDone:
-		pipeStopped = true
-	}
-	log.Info("shutting down")
-	if srv != nil {
-		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		_ = srv.Shutdown(sctx)
-		scancel()
-	}
-	cancel()
-	if !pipeStopped {
-		if err := <-pipeDone; runErr == nil {
-			runErr = err
+			p.notifier = notifier.New(d.st, notifier.Options{
+				Queue: cfg.Notifier.Queue, TransportQueues: queues, DefaultContactTimezone: loc,
+				Logger: d.levels.logger("notifier").With("component", "notifier"), Observer: d.metrics.Observer(),
+			})
 		}
 	}
-	if popts.Processor != nil {
-		// This process's statistics go with it; the global counters stay.
-		dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if err := st.DeleteStatistics(dctx, instance); err != nil {
-			log.Warn("statistics of this instance not removed", "instance", instance, "err", err)
-		}
-		dcancel()
+	j, err := cfg.JSONAPI()
+	if err != nil {
+		return nil, err
 	}
-	return runErr
+	p.jsonapi = j
+	return p, nil
+}
+
+// transportQueues maps each enabled gateway's transport to its queue.
+func (p *plan) transportQueues() map[string]string {
+	q := make(map[string]string, len(p.gateways))
+	for name, g := range p.gateways {
+		q[name] = g.queue
+	}
+	return q
+}
+
+// buildGateway makes the gateway called name as cfg configures it, or returns
+// prev when its settings are those prev was built from; nil when it is not
+// enabled.
+func (d *server) buildGateway(cfg *config.Config, name string, env gateway.Env, prev *gatewayPlan) (*gatewayPlan, error) {
+	var shared config.Gateway
+	table := maps.Clone(cfg.Gateways[name])
+	sharedFrom(table, &shared)
+	if !shared.Enabled {
+		return nil, nil
+	}
+	texts, err := readTemplates(cfg, name, table)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".templates"), err)
+	}
+	gp := &gatewayPlan{queue: cmp.Or(shared.Queue, notifier.TransportQueue(name))}
+	var extra []any
+	if name == pagerduty.Transport {
+		// Its poller sends acknowledgements to the processor's queue and
+		// routes them in the notifier's default zone.
+		extra = []any{cfg.Processor.Queue, cfg.Notifier.DefaultContactTimezone}
+	}
+	gp.key = fingerprint(table, texts, gp.queue, extra)
+	if prev != nil && prev.key == gp.key {
+		return prev, nil
+	}
+	for _, key := range slices.Sorted(maps.Keys(texts)) {
+		if err := env.Templates.Override(name, key, texts[key]); err != nil {
+			return nil, fmt.Errorf("%s: [gateways.%s.templates] %w", cfg.Where("gateways."+name+".templates"), name, err)
+		}
+	}
+	dtable, err := takeDeliveryTable(name, table)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".delivery"), err)
+	}
+	log := d.levels.logger("gateways." + name)
+	genv := env
+	genv.Logger = log.With("component", "gateway")
+	g, err := gateway.New(name, gateway.MapConfig(table), genv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: [gateways.%s] %w", cfg.Where("gateways."+name), name, err)
+	}
+	var defaults gateway.DeliveryConfig
+	if dd, ok := g.(gateway.DeliveryDefaulter); ok {
+		defaults = dd.DeliveryDefaults()
+	}
+	dopts, err := deliveryOptions(name, defaults, dtable)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Where("gateways."+name+".delivery"), err)
+	}
+	dopts.Logger, dopts.Clock = log.With("component", "delivery"), env.Clock
+	gp.g, gp.delivery = g, dopts
+	if name == pagerduty.Transport {
+		poller, err := ackPoller(cfg, d.st, table, env, log)
+		if err != nil {
+			return nil, fmt.Errorf("%s: [gateways.%s] %w", cfg.Where("gateways."+name), name, err)
+		}
+		gp.poller = poller
+	}
+	return gp, nil
+}
+
+// pollerStage names the pipeline stage of a gateway's acknowledgement poller.
+func pollerStage(transport string) string { return transport + " acknowledgement poller" }
+
+// apply makes the pipeline run next's components, stopping those of prev (nil
+// at start) that next no longer has and restarting those that changed, and
+// returns the names of the stages it started, restarted or stopped.
+func (d *server) apply(prev, next *plan) []string {
+	if prev == nil {
+		prev = &plan{}
+	}
+	d.levels.set(next.cfg)
+	var changed []string
+	for _, name := range slices.Sorted(maps.Keys(mergeKeys(prev.gateways, next.gateways))) {
+		old, gp := prev.gateways[name], next.gateways[name]
+		if old == gp {
+			continue
+		}
+		changed = append(changed, "gateway "+name)
+		if gp == nil {
+			d.pipe.SetGateway(name, nil, "", gateway.DeliveryOptions{})
+			if old.poller != nil {
+				d.pipe.SetComponent(pollerStage(name), nil)
+			}
+			continue
+		}
+		d.pipe.SetGateway(name, gp.g, gp.queue, gp.delivery)
+		if gp.poller != nil {
+			d.pipe.SetComponent(pollerStage(name), gp.poller.Run)
+		} else if old != nil && old.poller != nil {
+			d.pipe.SetComponent(pollerStage(name), nil)
+		}
+	}
+	if prev.notifier != next.notifier {
+		changed = append(changed, "notifier")
+		d.pipe.SetNotifier(next.notifier)
+		if next.notifier != nil && len(next.gateways) == 0 {
+			d.log.Warn("no gateway is enabled: alerts are not delivered")
+		}
+	}
+	if prev.processor != next.processor {
+		changed = append(changed, "processor")
+		d.pipe.SetProcessor(next.processor)
+	}
+	d.mu.Lock()
+	d.cur = next
+	if next.processor != nil {
+		d.processorRan = true
+	}
+	d.mu.Unlock()
+	return changed
+}
+
+func mergeKeys[V any](a, b map[string]V) map[string]bool {
+	keys := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	return keys
+}
+
+// queueList lists the queues of the running configuration, for the metrics.
+func (d *server) queueList() []metrics.Queue {
+	d.mu.Lock()
+	p := d.cur
+	d.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	qs := []metrics.Queue{{Name: p.eventsQueue, Kind: metrics.KindEvents}}
+	if q := p.jsonapi.ProcessorQueue; q != "" && *p.jsonapi.Enabled {
+		qs = append(qs, metrics.Queue{Name: q, Kind: metrics.KindEvents})
+	}
+	qs = append(qs,
+		metrics.Queue{Name: cmp.Or(p.cfg.Processor.NotifierQueue, "notifications"), Kind: metrics.KindNotifications},
+		metrics.Queue{Name: cmp.Or(p.cfg.Notifier.Queue, "notifications"), Kind: metrics.KindNotifications})
+	for _, name := range slices.Sorted(maps.Keys(p.gateways)) {
+		q := p.gateways[name].queue
+		qs = append(qs,
+			metrics.Queue{Name: q, Kind: metrics.KindAlerts, Transport: name},
+			metrics.Queue{Name: gateway.DeadLetterQueue(q), Kind: metrics.KindDeadLetters, Transport: name})
+	}
+	return qs
+}
+
+// intake is the HTTP server of [gateways.jsonapi]: the event intake, the metrics
+// and the health endpoints. A reload swaps its handler when the events queue
+// changes, and moves it when its address changes.
+type intake struct {
+	d    *server
+	errc chan error // a server's failure
+	// handler is what the server serves, swapped in place.
+	handler atomic.Pointer[http.Handler]
+	srv     *http.Server // nil when not serving
+	bind    string       // the configured address of srv
+	addr    string       // the address srv listens on
+	queue   string       // where srv's intake puts events
+}
+
+func (in *intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*in.handler.Load()).ServeHTTP(w, r)
+}
+
+// update makes the intake serve as p says; it reports whether anything changed.
+// When the server cannot listen on a new address, it goes on at the old one.
+func (in *intake) update(p *plan) (bool, error) {
+	j := p.jsonapi
+	if !*j.Enabled {
+		if in.srv == nil {
+			return false, nil
+		}
+		in.shutdown(context.Background(), 5*time.Second)
+		return true, nil
+	}
+	changed := false
+	if queue := cmp.Or(j.ProcessorQueue, p.eventsQueue); queue != in.queue || in.handler.Load() == nil {
+		log := in.d.levels.logger("gateways.jsonapi").With("component", "intake")
+		mux := http.NewServeMux()
+		mux.Handle("/events", api.EventsHandler(in.d.st.Queue(queue), log))
+		mux.Handle("GET /metrics", in.d.metrics.Handler())
+		mux.Handle("GET /healthz", metrics.Alive())
+		mux.Handle("GET /readyz", in.d.ready.Handler())
+		var h http.Handler = mux
+		in.handler.Store(&h)
+		changed = in.queue != "" // a change, unless the first
+		in.queue = queue
+	}
+	bind := net.JoinHostPort(j.BindAddress, strconv.Itoa(j.Port))
+	if in.srv != nil && bind == in.bind {
+		return changed, nil
+	}
+	old := in.bind
+	if in.srv != nil {
+		in.shutdown(context.Background(), 5*time.Second)
+	}
+	if err := in.listen(bind); err != nil {
+		if old == "" {
+			return false, err
+		}
+		if rerr := in.listen(old); rerr != nil {
+			return true, errors.Join(err, rerr)
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+func (in *intake) listen(bind string) error {
+	ln, err := net.Listen("tcp", bind)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: in, ReadHeaderTimeout: 10 * time.Second}
+	in.srv, in.bind, in.addr = srv, bind, ln.Addr().String()
+	in.d.log.Info("event intake listening", "address", "http://"+in.addr+"/events",
+		"metrics", "http://"+in.addr+"/metrics", "health", "http://"+in.addr+"/readyz")
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			select {
+			case in.errc <- fmt.Errorf("event intake: %w", err):
+			default:
+			}
+		}
+	}()
+	return nil
+}
+
+// shutdown stops the server, letting requests in flight finish for up to timeout.
+func (in *intake) shutdown(ctx context.Context, timeout time.Duration) {
+	if in.srv == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_ = in.srv.Shutdown(sctx)
+	in.srv, in.bind, in.addr = nil, "", ""
 }
 
 // openStore opens the store the configuration names: Redis when it has a [redis]
@@ -339,35 +613,50 @@ func loadSetup(path string) (*setup.Data, error) {
 	return setup.Load(path)
 }
 
-// applyTemplates takes the gateway's "templates" table out of table: each key such
-// as "alert.text" names a file whose text replaces that built-in template.
+// applyTemplates takes the gateway's "templates" table out of table and makes
+// the texts of the files it names replace those built-in templates in t.
 func applyTemplates(cfg *config.Config, name string, table map[string]any, t *gateway.Templates) error {
+	texts, err := readTemplates(cfg, name, table)
+	if err != nil {
+		return err
+	}
+	for _, key := range slices.Sorted(maps.Keys(texts)) {
+		if err := t.Override(name, key, texts[key]); err != nil {
+			return fmt.Errorf("[gateways.%s.templates] %w", name, err)
+		}
+	}
+	return nil
+}
+
+// readTemplates takes the gateway's "templates" table out of table and reads
+// the files it names: each key such as "alert.text" names a file whose text
+// replaces that built-in template. It returns the texts by key.
+func readTemplates(cfg *config.Config, name string, table map[string]any) (map[string]string, error) {
 	raw, ok := table["templates"]
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	delete(table, "templates")
 	files, ok := raw.(map[string]any)
 	if !ok {
-		return fmt.Errorf("[gateways.%s.templates] must be a table of \"<name>.<format>\" = \"file\"", name)
+		return nil, fmt.Errorf("[gateways.%s.templates] must be a table of \"<name>.<format>\" = \"file\"", name)
 	}
+	texts := make(map[string]string, len(files))
 	for _, key := range slices.Sorted(maps.Keys(files)) {
 		path, ok := files[key].(string)
 		if !ok {
-			return fmt.Errorf("[gateways.%s.templates] %q must name a file", name, key)
+			return nil, fmt.Errorf("[gateways.%s.templates] %q must name a file", name, key)
 		}
 		if !filepath.IsAbs(path) && cfg.Path != "" {
 			path = filepath.Join(filepath.Dir(cfg.Path), path)
 		}
 		text, err := os.ReadFile(path)
 		if err != nil {
-			return fmt.Errorf("[gateways.%s.templates] %q: %w", name, key, err)
+			return nil, fmt.Errorf("[gateways.%s.templates] %q: %w", name, key, err)
 		}
-		if err := t.Override(name, key, string(text)); err != nil {
-			return fmt.Errorf("[gateways.%s.templates] %w", name, err)
-		}
+		texts[key] = string(text)
 	}
-	return nil
+	return texts, nil
 }
 
 // takeDeliveryTable takes the gateway's "delivery" table out of table.
@@ -442,8 +731,12 @@ func sharedFrom(table map[string]any, g *config.Gateway) {
 	if v, ok := table["queue"].(string); ok {
 		g.Queue = v
 	}
+	if v, ok := table["log_level"].(string); ok {
+		g.LogLevel = v
+	}
 	delete(table, "enabled")
 	delete(table, "queue")
+	delete(table, "log_level")
 }
 
 func processorSettings(cfg *config.Config) (processor.Settings, error) {
