@@ -71,5 +71,7 @@ media with per-medium intervals, rollups, acknowledgements and maintenance.`,
 	}
 	root.PersistentFlags().StringP("config", "c", "", "configuration file (TOML); default: the embedded default")
 	root.AddCommand(newServerCmd(), newTestCmd())
+	root.AddCommand(newFlapperCmd(), newSimulateCmd(), newMaintenanceCmd(), newPurgeCmd(), newCheckConfigCmd(), newImportCmd(), newCompletionCmd())
+	root.AddCommand(newReceiverCmd())
 	return root
 }
