@@ -82,6 +82,17 @@ type Processor struct {
 	NewCheckScheduledMaintenanceIgnoreRegex string `toml:"new_check_scheduled_maintenance_ignore_regex"`
 	// LogLevel is the processor's log level. Default: [logger] level.
 	LogLevel string `toml:"log_level"`
+	// BatchSize is how many events the processor takes off the queue and writes
+	// at a time. Default 100 in memory, 500 on Redis (one round trip each way
+	// per batch).
+	BatchSize int `toml:"batch_size"`
+	// ArchiveEvents keeps a copy of every valid event on hourly lists
+	// "<queue>_archive:YYYYMMDDHH" (UTC). Default false.
+	ArchiveEvents bool `toml:"archive_events"`
+	// EventsArchiveMaxAge is how many seconds an archive list is kept after its
+	// last event. Required when ArchiveEvents is on (Flapjack v2's example used
+	// 10800).
+	EventsArchiveMaxAge int64 `toml:"events_archive_maxage"`
 }
 
 // Notifier configures the notifier.
@@ -292,6 +303,12 @@ func (c *Config) Validate() error {
 		for _, p := range problems {
 			add("redis."+p.key, "[redis] %s", p.msg)
 		}
+	}
+	if c.Processor.BatchSize < 0 {
+		add("processor.batch_size", "[processor] batch_size must be positive, not %d", c.Processor.BatchSize)
+	}
+	if c.Processor.EventsArchiveMaxAge < 0 || (c.Processor.ArchiveEvents && c.Processor.EventsArchiveMaxAge == 0) {
+		add("processor.events_archive_maxage", "[processor] archive_events needs events_archive_maxage, a positive number of seconds")
 	}
 	if _, err := c.NewCheckMaintenance(); err != nil {
 		add("processor.new_check_scheduled_maintenance_duration", "[processor] new_check_scheduled_maintenance_duration: %v", err)

@@ -474,3 +474,25 @@ func deref64(n *int64) int64 {
 	}
 	return *n
 }
+
+func TestProcessorArchiveAndBatch(t *testing.T) {
+	for _, c := range []struct {
+		name, toml, want string
+	}{
+		{"archive without max age", "[processor]\narchive_events = true\n", "archive_events needs events_archive_maxage"},
+		{"negative batch", "[processor]\nbatch_size = -1\n", "batch_size must be positive"},
+		{"archive with max age", "[processor]\narchive_events = true\nevents_archive_maxage = 10800\nbatch_size = 250\n", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(c.toml), "f.toml")
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Fatalf("error = %v, want one containing %q", err, c.want)
+			case c.want == "" && (cfg.Processor.BatchSize != 250 || cfg.Processor.EventsArchiveMaxAge != 10800):
+				t.Errorf("processor = %+v", cfg.Processor)
+			}
+		})
+	}
+}

@@ -286,10 +286,16 @@ func (d *server) build(cfg *config.Config, prev *plan) (_ *plan, err error) {
 			if err != nil {
 				return nil, err
 			}
+			batch := cfg.Processor.BatchSize
+			if batch == 0 && cfg.Redis != nil {
+				batch = 500 // a round trip each way per batch: larger batches pay on Redis
+			}
 			p.processor = processor.New(d.st, processor.Options{
 				Settings: ps, Queue: p.eventsQueue, NotifierQueue: cfg.Processor.NotifierQueue,
 				Logger: d.levels.logger("processor").With("component", "processor"), Instance: d.instance,
-				Observer: d.metrics.Observer(),
+				Observer: d.metrics.Observer(), BatchSize: batch,
+				ArchiveEvents:       cfg.Processor.ArchiveEvents,
+				EventsArchiveMaxAge: time.Duration(cfg.Processor.EventsArchiveMaxAge) * time.Second,
 			})
 		}
 	}
