@@ -1,5 +1,12 @@
-// Package api serves Flapjack over HTTP. This file holds the event intake: producers
-// POST events to /events so that the daemon needs no Redis.
+// Package api serves Flapjack over HTTP: the JSON:API of Flapjack v2 (checks,
+// contacts, media, rules, tags, scheduled and unscheduled maintenances, states,
+// statistics, metrics, acknowledgements and test notifications), and the event
+// intake, where producers POST events to /events so that the daemon needs no Redis.
+//
+// Handler serves both. The JSON:API is at the root, as in v2. GET /metrics is
+// shared with Prometheus (Options.Prometheus): a request whose Accept header names
+// application/vnd.api+json gets the JSON:API metrics singleton, any other gets the
+// Prometheus exposition, so neither scrapers nor v2 clients need a new path.
 package api
 
 import (

@@ -515,8 +515,15 @@ func (in *intake) update(p *plan) (bool, error) {
 	if queue := cmp.Or(j.ProcessorQueue, p.eventsQueue); queue != in.queue || in.handler.Load() == nil {
 		log := in.d.levels.logger("gateways.jsonapi").With("component", "intake")
 		mux := http.NewServeMux()
-		mux.Handle("/events", api.EventsHandler(in.d.st.Queue(queue), log))
-		mux.Handle("GET /metrics", in.d.metrics.Handler())
+		// The JSON:API at the root, with the event intake at /events; /metrics
+		// is Prometheus unless the request accepts application/vnd.api+json.
+		loc := time.UTC
+		if z := p.cfg.Notifier.DefaultContactTimezone; z != "" {
+			loc, _ = time.LoadLocation(z) // validated with the configuration
+		}
+		mux.Handle("/", api.Handler(in.d.st, api.Options{
+			Log: log, EventsQueue: queue, Prometheus: in.d.metrics.Handler(), DefaultTimezone: loc,
+		}))
 		mux.Handle("GET /healthz", metrics.Alive())
 		mux.Handle("GET /readyz", in.d.ready.Handler())
 		var h http.Handler = mux
