@@ -30,6 +30,7 @@ import (
 	"github.com/x/flapjack/gateway"
 	_ "github.com/x/flapjack/gateway/aspsms"     // the "sms_aspsms" transport
 	_ "github.com/x/flapjack/gateway/email"      // the "email" transport
+	_ "github.com/x/flapjack/gateway/jabber"     // the "jabber" transport (XMPP)
 	_ "github.com/x/flapjack/gateway/logalert"   // the "log" transport
 	_ "github.com/x/flapjack/gateway/messagenet" // the "sms" transport (MessageNet)
 	_ "github.com/x/flapjack/gateway/nexmo"      // the "sms_nexmo" transport
@@ -47,6 +48,7 @@ import (
 	"github.com/x/flapjack/store"
 	"github.com/x/flapjack/store/memory"
 	redisstore "github.com/x/flapjack/store/redis"
+	"github.com/x/flapjack/web"
 )
 
 func newServerCmd() *cobra.Command {
@@ -524,6 +526,7 @@ func (in *intake) update(p *plan) (bool, error) {
 		mux.Handle("/", api.Handler(in.d.st, api.Options{
 			Log: log, EventsQueue: queue, Prometheus: in.d.metrics.Handler(), DefaultTimezone: loc,
 		}))
+		mux.Handle("/web/", web.Handler(in.d.st, web.Options{Prefix: "/web", EventsQueue: queue, Logger: log}))
 		mux.Handle("GET /healthz", metrics.Alive())
 		mux.Handle("GET /readyz", in.d.ready.Handler())
 		var h http.Handler = mux
