@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/x/flapjack/internal/jsonwire"
 )
 
 // ErrInvalidEvent matches, with errors.Is, every error ParseEvent and Validate
@@ -636,12 +638,12 @@ func ParsePerfdata(s string) []PerfDatum {
 func (e Event) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 0, 96+len(e.Entity)+len(e.Check)+len(e.Summary)+len(e.Details)+len(e.Perfdata))
 	b = append(b, `{"state":`...)
-	b = appendJSONString(b, e.State)
+	b = jsonwire.AppendString(b, e.State)
 	b = append(b, `,"check":`...)
-	b = appendJSONString(b, e.Check)
+	b = jsonwire.AppendString(b, e.Check)
 	if e.Entity != "" {
 		b = append(b, `,"entity":`...)
-		b = appendJSONString(b, e.Entity)
+		b = jsonwire.AppendString(b, e.Entity)
 	}
 	if e.Time != 0 {
 		b = append(b, `,"time":`...)
@@ -658,19 +660,13 @@ func (e Event) MarshalJSON() ([]byte, error) {
 			b = append(b, `,"`...)
 			b = append(b, kv.k...)
 			b = append(b, `":`...)
-			b = appendJSONString(b, kv.v)
+			b = jsonwire.AppendString(b, kv.v)
 		}
 	}
 	b = appendInt(b, "duration", e.Duration)
 	if len(e.Tags) > 0 {
-		b = append(b, `,"tags":[`...)
-		for i, t := range e.Tags {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, t)
-		}
-		b = append(b, ']')
+		b = append(b, `,"tags":`...)
+		b = jsonwire.AppendStrings(b, e.Tags)
 	}
 	return append(b, '}'), nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/x/flapjack/internal/jsonwire"
 )
 
 // decodeBothWays decodes data into a copy of into with Notification's
@@ -137,9 +139,8 @@ func TestUnmarshalJSONRoundTrip(t *testing.T) {
 	}
 	allocs := testing.AllocsPerRun(100, func() {
 		var got Notification
-		d := jsonCursor{b: data}
-		d.arena.Grow(len(data))
-		if !d.notification(&got) || d.i != len(data) {
+		d := jsonCursor{jsonwire.Cursor{B: data}}
+		if !d.notification(&got) || d.I != len(data) {
 			t.Fatalf("the hand decoder refused %s", data)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/x/flapjack"
+	"github.com/x/flapjack/internal/jsonwire"
 )
 
 // trickyStrings are the pieces random strings are made of: everything
@@ -134,9 +135,9 @@ func TestCheckJSONMatchesEncodingJSON(t *testing.T) {
 			continue
 		}
 		sameDecoding(t, want)
-		for _, d := range []cursor{{b: want}, {b: want, src: string(want)}} {
+		for _, d := range []cursor{{jsonwire.Cursor{B: want}}, {jsonwire.Cursor{B: want, Src: string(want)}}} {
 			var fast flapjack.Check
-			if !d.check(&fast) || d.i != len(want) {
+			if !d.check(&fast) || d.I != len(want) {
 				t.Fatalf("case %d: the fast path does not read what encodeCheck writes: %s", i, want)
 			}
 		}
