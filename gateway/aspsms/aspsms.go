@@ -27,10 +27,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"regexp"
-	"time"
 
 	"github.com/x/flapjack"
 	"github.com/x/flapjack/gateway"
@@ -80,21 +78,18 @@ func init() {
 
 // Gateway sends alerts as SMS through ASPSMS.
 type Gateway struct {
-	url        *url.URL
+	sms        endpoint.SMS
 	userKey    string
 	password   string
 	originator string
-	timeout    time.Duration
-	client     *http.Client
-	templates  *gateway.Templates
 }
 
 // New returns an ASPSMS gateway, or an error listing every problem of cfg.
 func New(cfg Config, env gateway.Env) (*Gateway, error) {
 	env = env.WithDefaults()
 	g := &Gateway{
+		sms:     endpoint.SMS{Transport: Transport, MaxLength: MaxLength, Client: env.HTTPClient, Templates: env.Templates},
 		userKey: cfg.Username, password: cfg.Password, originator: cfg.Originator,
-		client: env.HTTPClient, templates: env.Templates,
 	}
 	if g.originator == "" {
 		g.originator = DefaultOriginator
@@ -115,7 +110,7 @@ func New(cfg Config, env gateway.Env) (*Gateway, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	g.url, g.timeout = u, timeout
+	g.sms.URL, g.sms.Timeout = u, timeout
 	endpoint.WarnPlain(env.Logger, Transport, u)
 	return g, nil
 }
@@ -127,28 +122,17 @@ var statusCode = regexp.MustCompile(`StatusCode:([0-9]{1,4})\b`)
 // address, a template that cannot render a, a 4xx response other than 408 and
 // 429, and an ASPSMS status code other than 1 are permanent failures.
 func (g *Gateway) Send(ctx context.Context, a *flapjack.Alert) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sms_aspsms: %w", err)
-	}
-	if a.Address == "" {
-		return gateway.Permanent(errors.New("sms_aspsms: the medium has no address (phone number)"))
-	}
-	text, err := g.templates.Render(Transport, gateway.AlertTemplate, gateway.FormatText, a, nil)
+	body, err := g.sms.Get(ctx, a, func(text string) url.Values {
+		return url.Values{
+			"UserKey":     {g.userKey},
+			"Password":    {g.password},
+			"Recipient":   {a.Address},
+			"Originator":  {g.originator},
+			"MessageText": {text},
+		}
+	})
 	if err != nil {
-		return gateway.Permanent(fmt.Errorf("sms_aspsms: %w", err))
-	}
-	u := *g.url
-	u.RawQuery = url.Values{
-		"UserKey":     {g.userKey},
-		"Password":    {g.password},
-		"Recipient":   {a.Address},
-		"Originator":  {g.originator},
-		"MessageText": {gateway.Truncate(text, MaxLength)},
-	}.Encode()
-	req := gateway.HTTPRequest{Method: http.MethodGet, URL: &u, Timeout: g.timeout}
-	body, err := req.Do(ctx, g.client)
-	if err != nil {
-		return fmt.Errorf("sms_aspsms: %w", err)
+		return err
 	}
 	if m := statusCode.FindSubmatch(body); m != nil && string(m[1]) != "1" {
 		return gateway.Permanent(fmt.Errorf("sms_aspsms: ASPSMS status code %s", m[1]))

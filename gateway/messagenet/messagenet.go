@@ -23,10 +23,7 @@ package messagenet
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/x/flapjack"
 	"github.com/x/flapjack/gateway"
@@ -72,18 +69,18 @@ func init() {
 
 // Gateway sends alerts as SMS through MessageNet.
 type Gateway struct {
-	url       *url.URL
-	username  string
-	password  string
-	timeout   time.Duration
-	client    *http.Client
-	templates *gateway.Templates
+	sms      endpoint.SMS
+	username string
+	password string
 }
 
 // New returns a MessageNet gateway, or an error listing every problem of cfg.
 func New(cfg Config, env gateway.Env) (*Gateway, error) {
 	env = env.WithDefaults()
-	g := &Gateway{username: cfg.Username, password: cfg.Password, client: env.HTTPClient, templates: env.Templates}
+	g := &Gateway{
+		sms:      endpoint.SMS{Transport: Transport, MaxLength: MaxLength, Client: env.HTTPClient, Templates: env.Templates},
+		username: cfg.Username, password: cfg.Password,
+	}
 	var errs []error
 	if cfg.Username == "" {
 		errs = append(errs, errors.New("username: required"))
@@ -100,7 +97,7 @@ func New(cfg Config, env gateway.Env) (*Gateway, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	g.url, g.timeout = u, timeout
+	g.sms.URL, g.sms.Timeout = u, timeout
 	endpoint.WarnPlain(env.Logger, Transport, u)
 	return g, nil
 }
@@ -109,28 +106,15 @@ func New(cfg Config, env gateway.Env) (*Gateway, error) {
 // address, a template that cannot render a, and a 4xx response other than 408
 // and 429 are permanent failures.
 func (g *Gateway) Send(ctx context.Context, a *flapjack.Alert) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sms: %w", err)
-	}
-	if a.Address == "" {
-		return gateway.Permanent(errors.New("sms: the medium has no address (phone number)"))
-	}
-	text, err := g.templates.Render(Transport, gateway.AlertTemplate, gateway.FormatText, a, nil)
-	if err != nil {
-		return gateway.Permanent(fmt.Errorf("sms: %w", err))
-	}
-	u := *g.url
-	u.RawQuery = url.Values{
-		"Username":     {g.username},
-		"Pwd":          {g.password},
-		"PhoneNumber":  {a.Address},
-		"PhoneMessage": {gateway.Truncate(text, MaxLength)},
-	}.Encode()
-	req := gateway.HTTPRequest{Method: http.MethodGet, URL: &u, Timeout: g.timeout}
-	if _, err := req.Do(ctx, g.client); err != nil {
-		return fmt.Errorf("sms: %w", err)
-	}
-	return nil
+	_, err := g.sms.Get(ctx, a, func(text string) url.Values {
+		return url.Values{
+			"Username":     {g.username},
+			"Pwd":          {g.password},
+			"PhoneNumber":  {a.Address},
+			"PhoneMessage": {text},
+		}
+	})
+	return err
 }
 
 var _ gateway.Gateway = (*Gateway)(nil)
