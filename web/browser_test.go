@@ -2,8 +2,8 @@ package web_test
 
 import (
 	"context"
+	"github.com/x/flapjack/internal/servertest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,23 +12,10 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// requireServersEnv, when non-empty, turns a missing browser from a skip into
-// a failure.
-const requireServersEnv = "FLAPJACK_TEST_REQUIRE_SERVERS"
-
 // findBrowser looks for a Chromium or Chrome binary in PATH.
 func findBrowser(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv(requireServersEnv) != "" {
-		t.Fatalf("no chromium in PATH and %s is set", requireServersEnv)
-	}
-	t.Skip("no chromium in PATH; install it to run the browser test")
-	return ""
+	return servertest.LookPath(t, "install the chromium package", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 }
 
 // artifactDir is where screenshots go: $FLAPJACK_TEST_ARTIFACTS/<test> when

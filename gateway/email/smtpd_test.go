@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/x/flapjack/internal/servertest"
 	"io"
 	"math/big"
 	"net"
@@ -21,10 +22,6 @@ import (
 	"testing"
 	"time"
 )
-
-// requireServersEnv turns a missing server into a failure instead of a skip,
-// as in CI.
-const requireServersEnv = "FLAPJACK_TEST_REQUIRE_SERVERS"
 
 // wait bounds every wait of these tests.
 const wait = 10 * time.Second
@@ -84,11 +81,7 @@ func startSMTPD(t testing.TB, o smtpdOptions) *smtpd {
 	t.Helper()
 	python := findPython()
 	if python == "" {
-		msg := "python3 with aiosmtpd not found (install Debian's python3-aiosmtpd); tests against a real SMTP server are skipped"
-		if os.Getenv(requireServersEnv) != "" {
-			t.Fatalf("%s, but %s is set, so a missing server is a failure", msg, requireServersEnv)
-		}
-		t.Skip(msg)
+		servertest.Missing(t, "python3 with aiosmtpd", "install Debian's python3-aiosmtpd")
 	}
 	dir := t.TempDir()
 	args := []string{filepath.Join("testdata", "smtpd.py"), "--dir", dir}

@@ -23,6 +23,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/x/flapjack/internal/servertest"
 	"math/big"
 	"net"
 	"os"
@@ -38,7 +39,7 @@ import (
 
 // RequireServersEnv names the environment variable that turns a missing server
 // binary from a skip into a failure.
-const RequireServersEnv = "FLAPJACK_TEST_REQUIRE_SERVERS"
+const RequireServersEnv = servertest.RequireServersEnv
 
 // Binary is the server program looked up in PATH.
 const Binary = "prosody"
@@ -111,17 +112,7 @@ func Start(t testing.TB, cfg Config) *Server {
 // the test when it is not installed.
 func Lookup(t testing.TB) string {
 	t.Helper()
-	path, err := exec.LookPath(Binary)
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("prosodytest: %s not found in PATH (install the prosody package); "+
-		"tests that need an XMPP server are skipped", Binary)
-	if os.Getenv(RequireServersEnv) != "" {
-		t.Fatalf("%s, but %s is set, so a missing server is a failure", msg, RequireServersEnv)
-	}
-	t.Skip(msg)
-	return ""
+	return servertest.LookPath(t, "install the prosody package", Binary)
 }
 
 // Addr is the client-to-server listener's "host:port"; it stays the same across

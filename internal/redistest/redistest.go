@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"github.com/x/flapjack/internal/servertest"
 	"io"
 	"net"
 	"os"
@@ -25,7 +26,7 @@ import (
 
 // RequireServersEnv names the environment variable that turns a missing server
 // binary from a skip into a failure.
-const RequireServersEnv = "FLAPJACK_TEST_REQUIRE_SERVERS"
+const RequireServersEnv = servertest.RequireServersEnv
 
 // Binary is the server program looked up in PATH.
 const Binary = "redis-server"
@@ -115,17 +116,7 @@ func StartSentinel(t testing.TB, masterName string, master *Server) *Server {
 // doc) the test when it is not installed.
 func Lookup(t testing.TB) string {
 	t.Helper()
-	path, err := exec.LookPath(Binary)
-	if err == nil {
-		return path
-	}
-	msg := fmt.Sprintf("redistest: %s not found in PATH (install the redis-server package); "+
-		"tests that need a Redis server are skipped", Binary)
-	if os.Getenv(RequireServersEnv) != "" {
-		t.Fatalf("%s, but %s is set, so a missing server is a failure", msg, RequireServersEnv)
-	}
-	t.Skip(msg)
-	return ""
+	return servertest.LookPath(t, "install the redis-server package", Binary)
 }
 
 // Addr is the server's "host:port".

@@ -1,0 +1,41 @@
+// Package servertest holds the one policy of every test that needs a real server
+// or program (Redis, Prosody, an SMTP server, Chromium): where it is missing the
+// test is skipped with a message saying what to install, unless
+// FLAPJACK_TEST_REQUIRE_SERVERS is set — as CI sets it — which makes a missing
+// server a failure, so that a green run cannot hide skipped tests.
+package servertest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// RequireServersEnv names the environment variable that turns a missing server
+// into a failure.
+const RequireServersEnv = "FLAPJACK_TEST_REQUIRE_SERVERS"
+
+// Missing skips t because what is not available, or fails it when
+// RequireServersEnv is set. install says how to get it.
+func Missing(t testing.TB, what, install string) {
+	t.Helper()
+	msg := fmt.Sprintf("%s not found (%s); the tests that need it are skipped", what, install)
+	if os.Getenv(RequireServersEnv) != "" {
+		t.Fatalf("%s, but %s is set, so a missing server is a failure", msg, RequireServersEnv)
+	}
+	t.Skip(msg)
+}
+
+// LookPath returns the path of the first of names found in PATH, or calls
+// Missing.
+func LookPath(t testing.TB, install string, names ...string) string {
+	t.Helper()
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	Missing(t, fmt.Sprintf("%v in PATH", names), install)
+	return ""
+}
