@@ -40,8 +40,13 @@
 // as the connection breaks may be lost without an error.
 //
 // Messages the gateway receives are handed to the function given to
-// [Gateway.HandleMessages] (the chat bot), except its own messages echoed by a
-// room, room history and other delayed messages, and messages without a body.
+// [Gateway.HandleMessages], except its own messages echoed by a room, room
+// history and other delayed messages, and messages without a body. With
+// [Gateway.ServeChat] the gateway also answers them as Flapjack's chat bot (see
+// package chatbot): room messages addressed to one of its identifiers and
+// every direct message are commands; the reply goes to the room or the sender,
+// and the acknowledgement and test events a command makes go to the
+// processor_queue.
 //
 // The password never shows in an error or a log line.
 package jabber
@@ -50,6 +55,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -75,6 +81,8 @@ import (
 
 	"github.com/x/flapjack"
 	"github.com/x/flapjack/gateway"
+	"github.com/x/flapjack/gateway/jabber/chatbot"
+	"github.com/x/flapjack/store"
 )
 
 // Transport is the transport name the gateway registers under.
@@ -167,6 +175,8 @@ type Gateway struct {
 	gen      uint64      // counts Closes, so that a Start racing one gives up
 	started  bool        // a connection was made before: later joins are rejoins
 	received func(Message)
+	chat     func(*connection, Message) // set by ServeChat
+	procQ    string
 }
 
 // connection is one XMPP session and the goroutine serving it.
@@ -183,6 +193,10 @@ func New(cfg Config, env gateway.Env) (*Gateway, error) {
 	g := &Gateway{
 		password: cfg.Password, alias: cfg.Alias, timeout: DefaultTimeout,
 		templates: env.Templates, log: env.Logger, clock: env.Clock, announce: cfg.ChatbotAnnounce,
+		procQ: cfg.ProcessorQueue,
+	}
+	if g.procQ == "" {
+		g.procQ = DefaultProcessorQueue
 	}
 	if g.alias == "" {
 		g.alias = DefaultAlias
@@ -273,7 +287,8 @@ func (g *Gateway) Identifiers() []string { return slices.Clone(g.idents) }
 
 // HandleMessages sets the function called, one message at a time, with every
 // message the gateway receives but its own, delayed ones and those without a
-// body. It must be called before Start.
+// body (before the chat bot of ServeChat, if any, answers it). It must be
+// called before Start.
 func (g *Gateway) HandleMessages(f func(Message)) {
 	g.mu.Lock()
 	g.received = f
@@ -333,13 +348,14 @@ func (g *Gateway) connect(ctx context.Context) (*connection, error) {
 	}
 	c := &connection{session: session, rooms: map[string]bool{}, done: make(chan struct{})}
 	mucClient := &muc.Client{}
+	receive := func(m stanza.Message, r xmlstream.TokenReadEncoder) error { return g.receive(c, m, r) }
 	m := mux.New(stanza.NSClient,
 		muc.HandleClient(mucClient),
 		// The multiplexer calls a handler once per child element: match the
 		// body alone, so that each message is handled once.
-		mux.MessageFunc(stanza.ChatMessage, bodyName, g.receive),
-		mux.MessageFunc(stanza.GroupChatMessage, bodyName, g.receive),
-		mux.MessageFunc(stanza.NormalMessage, bodyName, g.receive),
+		mux.MessageFunc(stanza.ChatMessage, bodyName, receive),
+		mux.MessageFunc(stanza.GroupChatMessage, bodyName, receive),
+		mux.MessageFunc(stanza.NormalMessage, bodyName, receive),
 	)
 	go func() {
 		defer close(c.done)
@@ -437,18 +453,77 @@ type incoming struct {
 	Delay *delay.Delay `xml:"urn:xmpp:delay delay"`
 }
 
-func (g *Gateway) receive(m stanza.Message, r xmlstream.TokenReadEncoder) error {
+func (g *Gateway) receive(c *connection, m stanza.Message, r xmlstream.TokenReadEncoder) error {
 	var msg incoming
 	if err := xml.NewTokenDecoder(r).Decode(&msg); err != nil {
 		return nil // a malformed message is not worth dropping the connection for
 	}
 	g.mu.Lock()
-	f := g.received
+	f, chat := g.received, g.chat
 	g.mu.Unlock()
-	if in, ok := g.filter(msg); ok && f != nil {
+	in, ok := g.filter(msg)
+	if !ok {
+		return nil
+	}
+	if f != nil {
 		f(in)
 	}
+	if chat != nil {
+		chat(c, in)
+	}
 	return nil
+}
+
+// ServeChat makes the gateway's chat bot answer the commands it receives: in
+// a room, the messages addressed to one of its identifiers ("@flapjack ..." or
+// "flapjack: ..."), and every direct message. Commands act on checks; the
+// acknowledgement and test events they make are pushed, after the reply, onto
+// the processor_queue of queues. It must be called before Start.
+func (g *Gateway) ServeChat(queues store.Queues, checks chatbot.Checks) {
+	in := &chatbot.Interpreter{
+		Checks: checks, Clock: g.clock, Alias: g.alias, Identifiers: g.Identifiers(),
+	}
+	q := queues.Queue(g.procQ)
+	g.mu.Lock()
+	g.chat = func(c *connection, m Message) { g.answer(c, in, q, m) }
+	g.mu.Unlock()
+}
+
+// answer carries out the command in m, if m is one, and replies where m came from.
+func (g *Gateway) answer(c *connection, in *chatbot.Interpreter, q store.Queue, m Message) {
+	from, err := jid.Parse(m.From)
+	if err != nil {
+		return
+	}
+	text, to, typ, nick := m.Body, from, stanza.ChatMessage, from.Localpart()
+	if m.Room != "" {
+		var ok bool
+		if text, ok = chatbot.Addressed(m.Body, g.idents); !ok {
+			return
+		}
+		to, typ, nick = from.Bare(), stanza.GroupChatMessage, from.Resourcepart()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
+	defer cancel()
+	res := in.Interpret(ctx, nick, text)
+	if err := c.session.Send(ctx, message(to, typ, res.Reply)); err != nil {
+		g.log.Warn("jabber: cannot reply to a command", "transport", Transport, "to", to.String(), "err", g.scrub(err))
+	}
+	if len(res.Events) == 0 {
+		return
+	}
+	payloads := make([][]byte, 0, len(res.Events))
+	for _, e := range res.Events {
+		b, err := json.Marshal(e)
+		if err != nil {
+			g.log.Error("jabber: cannot encode a chat bot event", "transport", Transport, "err", err)
+			return
+		}
+		payloads = append(payloads, b)
+	}
+	if err := q.Push(ctx, payloads...); err != nil {
+		g.log.Error("jabber: cannot queue the chat bot's events", "transport", Transport, "queue", g.procQ, "err", err)
+	}
 }
 
 // filter turns a received stanza into a Message, or reports that it is not one

@@ -15,6 +15,7 @@ import (
 	"github.com/x/flapjack/gateway/gatewaytest"
 	"github.com/x/flapjack/gateway/jabber"
 	"github.com/x/flapjack/internal/prosodytest"
+	"github.com/x/flapjack/store"
 	"github.com/x/flapjack/store/memory"
 )
 
@@ -369,4 +370,71 @@ func TestConformance(t *testing.T) {
 			}
 		},
 	})
+}
+
+func TestChatBot(t *testing.T) {
+	srv := startServer(t)
+	s := memory.New()
+	ctx := context.Background()
+	c, err := s.UpdateCheck(ctx, "example.com:ping", true, func(u *store.CheckUpdate) error {
+		u.Check.Enabled, u.Check.Condition, u.Check.Failing = true, flapjack.Critical, true
+		u.Check.Tags = []string{"example.com"}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := dialClient(t, srv, "alice", alicePassword)
+	alice.join(room, "alice")
+	cfg := config(srv, room)
+	cfg.Identifiers = []string{"fj"}
+	g := newGateway(t, cfg, gateway.Env{})
+	g.ServeChat(s, s)
+	start(t, g)
+
+	alice.say(room, stanza.GroupChatMessage, "flapjack: find checks matching /example/")
+	for m := alice.next(); ; m = alice.next() {
+		if m.From == room+"/alice" {
+			continue // alice's own message, echoed
+		}
+		if want := "Checks matching /example/:\nexample.com:ping is CRITICAL"; m.Body != want || m.Type != stanza.GroupChatMessage {
+			t.Errorf("reply %+v, want a groupchat %q", m, want)
+		}
+		break
+	}
+
+	// Not addressed to the bot: no reply.
+	alice.say(room, stanza.GroupChatMessage, "hello everyone")
+	alice.say(room, stanza.GroupChatMessage, "@fj ACKID "+c.AckHash+" JJ looking duration: 1 hour")
+	for m := alice.next(); ; m = alice.next() {
+		if m.From == room+"/alice" {
+			continue
+		}
+		if want := "ACKing example.com:ping (" + c.AckHash + ")"; m.Body != want {
+			t.Errorf("reply %+v, want %q", m, want)
+		}
+		break
+	}
+	q := s.Queue(jabber.DefaultProcessorQueue)
+	var items []store.Item
+	for deadline := time.Now().Add(waitFor); len(items) == 0 && time.Now().Before(deadline); {
+		if items, err = q.Reserve(ctx, 10, false); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(items) != 1 {
+		t.Fatalf("queued %d events, want 1", len(items))
+	}
+	e, err := flapjack.ParseEvent(items[0].Payload)
+	if err != nil || e.State != "acknowledgement" || e.Summary != "JJ looking" || e.AcknowledgementID != c.AckHash || *e.Duration != 3600 {
+		t.Errorf("queued %s (%v)", items[0].Payload, err)
+	}
+
+	// A direct message is a command as it is; the reply goes to the sender.
+	alice.say(srv.JID("flapjack"), stanza.ChatMessage, "hello!")
+	m := alice.next()
+	if want := "what do you mean, 'hello!'? Type 'help' for a list of acceptable commands."; m.Body != want || m.Type != stanza.ChatMessage {
+		t.Errorf("direct reply %+v, want a chat %q", m, want)
+	}
 }

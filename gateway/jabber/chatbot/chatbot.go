@@ -1,7 +1,9 @@
-// Package chatbot reads the commands people give the jabber gateway's chat
-// bot, without any XMPP or storage: [Addressed] finds whether a room message
-// is meant for the bot, and [Parse] turns a command's text into a [Command]
-// that the bot then carries out.
+// Package chatbot reads and carries out the commands people give the jabber
+// gateway's chat bot, without any XMPP: [Addressed] finds whether a room
+// message is meant for the bot, [Parse] turns a command's text into a
+// [Command], and an [Interpreter] carries it out against the checks, giving
+// the reply and the events (acknowledgements, test notifications) to queue for
+// the processor.
 //
 // The grammar is Flapjack v2's, case-insensitive, where <target> is a check
 // name, "checks matching /<regex>/" or "checks with tag <tag>", and (N) an
