@@ -9,10 +9,12 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -129,6 +131,33 @@ type JSONAPI struct {
 	ProcessorQueue string `json:"processor_queue"`
 	// LogLevel is the level of the HTTP server's log. Default: [logger] level.
 	LogLevel string `json:"log_level"`
+	// TokensRead and TokensWrite are bearer tokens: a read token allows GET,
+	// HEAD and OPTIONS requests, a write token every request. With none, the
+	// server needs no token, which is only allowed on a loopback address
+	// (127.0.0.0/8, ::1, localhost). Default: none.
+	TokensRead  []string `json:"tokens_read"`
+	TokensWrite []string `json:"tokens_write"`
+	// TLSCertFile and TLSKeyFile, given together, serve HTTPS with this PEM
+	// certificate (chain) and key. Relative paths are resolved against the
+	// configuration file's folder. Default: plain HTTP.
+	TLSCertFile string `json:"tls_cert_file"`
+	TLSKeyFile  string `json:"tls_key_file"`
+}
+
+// AuthRequired reports whether requests need a bearer token.
+func (j JSONAPI) AuthRequired() bool { return len(j.TokensRead)+len(j.TokensWrite) > 0 }
+
+// TLS reports whether the server serves HTTPS.
+func (j JSONAPI) TLS() bool { return j.TLSCertFile != "" && j.TLSKeyFile != "" }
+
+// IsLoopback reports whether a bind address only accepts local connections:
+// localhost or an address of 127.0.0.0/8 or ::1.
+func IsLoopback(addr string) bool {
+	if strings.EqualFold(addr, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(addr, "[]"))
+	return err == nil && ip.IsLoopback()
 }
 
 // Gateway is a notification gateway's table, with the keys every gateway shares.
@@ -414,7 +443,57 @@ func (c *Config) jsonAPI() (JSONAPI, []keyProblem) {
 	if j.Port <= 0 || j.Port > 65535 {
 		return j, []keyProblem{{"port", fmt.Sprintf("port %d is not between 1 and 65535", j.Port)}}
 	}
-	return j, nil
+	j.TLSCertFile, j.TLSKeyFile = c.resolve(j.TLSCertFile), c.resolve(j.TLSKeyFile)
+	return j, j.securityProblems(*j.Enabled)
+}
+
+// securityProblems checks the tokens and the TLS files. Tokens are never part
+// of a message: they are named by their position.
+func (j JSONAPI) securityProblems(enabled bool) []keyProblem {
+	var problems []keyProblem
+	for _, list := range []struct {
+		key    string
+		tokens []string
+	}{{"tokens_read", j.TokensRead}, {"tokens_write", j.TokensWrite}} {
+		for i, tok := range list.tokens {
+			switch {
+			case tok == "":
+				problems = append(problems, keyProblem{list.key, fmt.Sprintf("%s: token %d is empty", list.key, i+1)})
+			case strings.ContainsFunc(tok, func(r rune) bool { return r <= ' ' || r >= 0x7f }):
+				problems = append(problems, keyProblem{list.key, fmt.Sprintf("%s: token %d has a space, a control or a non-ASCII character", list.key, i+1)})
+			}
+		}
+	}
+	if enabled && !j.AuthRequired() && !IsLoopback(j.BindAddress) {
+		problems = append(problems, keyProblem{"bind_address", fmt.Sprintf(
+			"tokens are required when listening on %q: set tokens_read and/or tokens_write, or bind to 127.0.0.1", j.BindAddress)})
+	}
+	switch {
+	case j.TLSCertFile != "" && j.TLSKeyFile == "":
+		problems = append(problems, keyProblem{"tls_cert_file", "tls_cert_file needs tls_key_file"})
+	case j.TLSKeyFile != "" && j.TLSCertFile == "":
+		problems = append(problems, keyProblem{"tls_key_file", "tls_key_file needs tls_cert_file"})
+	case j.TLS():
+		for _, f := range []struct{ key, path string }{{"tls_cert_file", j.TLSCertFile}, {"tls_key_file", j.TLSKeyFile}} {
+			if _, err := os.ReadFile(f.path); err != nil {
+				problems = append(problems, keyProblem{f.key, fmt.Sprintf("%s: %v", f.key, err)})
+			}
+		}
+		if len(problems) == 0 {
+			if _, err := tls.LoadX509KeyPair(j.TLSCertFile, j.TLSKeyFile); err != nil {
+				problems = append(problems, keyProblem{"tls_cert_file", "tls_cert_file and tls_key_file: " + err.Error()})
+			}
+		}
+	}
+	return problems
+}
+
+// resolve makes a file name relative to the configuration file's folder.
+func (c *Config) resolve(f string) string {
+	if f == "" || filepath.IsAbs(f) || c.Path == "" {
+		return f
+	}
+	return filepath.Join(filepath.Dir(c.Path), f)
 }
 
 // Gateway decodes the table of gateway name into v (a struct with json tags),

@@ -84,13 +84,16 @@ func eventDestination(cmd *cobra.Command, cfg *config.Config, what string) (rece
 	if queue != "" {
 		return nil, nil, "", usageError(errors.New(`--queue names a Redis list, which needs a [redis] table; the HTTP intake chooses its queue itself`))
 	}
+	var client *http.Client
 	if intake == "" {
+		var j config.JSONAPI
 		var err error
-		if intake, err = configuredIntake(cfg); err != nil {
+		if intake, j, err = configuredIntake(cfg); err != nil {
 			return nil, nil, "", usageError(err)
 		}
+		client = intakeClient(j, receiver.DefaultHTTPTimeout)
 	}
-	s, err := receiver.NewHTTPSender(intake, nil)
+	s, err := receiver.NewHTTPSender(intake, client)
 	if err != nil {
 		return nil, nil, "", usageError(fmt.Errorf("--intake: %w", err))
 	}

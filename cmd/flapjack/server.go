@@ -3,6 +3,8 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -28,9 +30,9 @@ import (
 	"github.com/x/flapjack/api"
 	"github.com/x/flapjack/config"
 	"github.com/x/flapjack/gateway"
-	_ "github.com/x/flapjack/gateway/aspsms"     // the "sms_aspsms" transport
-	_ "github.com/x/flapjack/gateway/email"      // the "email" transport
-	_ "github.com/x/flapjack/gateway/jabber"     // the "jabber" transport (XMPP)
+	_ "github.com/x/flapjack/gateway/aspsms" // the "sms_aspsms" transport
+	_ "github.com/x/flapjack/gateway/email"  // the "email" transport
+	"github.com/x/flapjack/gateway/jabber"
 	_ "github.com/x/flapjack/gateway/logalert"   // the "log" transport
 	_ "github.com/x/flapjack/gateway/messagenet" // the "sms" transport (MessageNet)
 	_ "github.com/x/flapjack/gateway/nexmo"      // the "sms_nexmo" transport
@@ -67,6 +69,9 @@ all in memory. Send it events with, for example:
 
 The same HTTP server answers GET /metrics (Prometheus), /healthz (alive) and
 /readyz (store reachable and every component running; 503 otherwise).
+[gateways.jsonapi] tokens_read and tokens_write require a bearer token for
+everything but /healthz and /readyz (mandatory when bind_address is not a
+loopback address); tls_cert_file and tls_key_file serve HTTPS.
 
 With a [redis] table in the configuration every component runs on Redis
 instead, and Flapjack's producers (Nagios flapjackfeeder, oneoff, httpbroker)
@@ -377,6 +382,9 @@ func (d *server) buildGateway(cfg *config.Config, name string, env gateway.Env, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: [gateways.%s] %w", cfg.Where("gateways."+name), name, err)
 	}
+	if jg, ok := g.(*jabber.Gateway); ok {
+		jg.ServeChat(d.st, d.st) // the chat bot reads checks and queues its events
+	}
 	var defaults gateway.DeliveryConfig
 	if dd, ok := g.(gateway.DeliveryDefaulter); ok {
 		defaults = dd.DeliveryDefaults()
@@ -492,10 +500,13 @@ type intake struct {
 	errc chan error // a server's failure
 	// handler is what the server serves, swapped in place.
 	handler atomic.Pointer[http.Handler]
-	srv     *http.Server // nil when not serving
-	bind    string       // the configured address of srv
-	addr    string       // the address srv listens on
-	queue   string       // where srv's intake puts events
+	srv     *http.Server   // nil when not serving
+	bind    string         // the configured address of srv
+	addr    string         // the address srv listens on
+	queue   string         // where srv's intake puts events
+	auth    [32]byte       // the digest of the tokens the handler requires
+	tls     string         // the certificate and key files srv serves with; empty for HTTP
+	j       config.JSONAPI // the settings srv listens with
 }
 
 func (in *intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -514,7 +525,8 @@ func (in *intake) update(p *plan) (bool, error) {
 		return true, nil
 	}
 	changed := false
-	if queue := cmp.Or(j.ProcessorQueue, p.eventsQueue); queue != in.queue || in.handler.Load() == nil {
+	auth := sha256.Sum256([]byte(fingerprint(j.TokensRead, j.TokensWrite)))
+	if queue := cmp.Or(j.ProcessorQueue, p.eventsQueue); queue != in.queue || auth != in.auth || in.handler.Load() == nil {
 		log := in.d.levels.logger("gateways.jsonapi").With("component", "intake")
 		mux := http.NewServeMux()
 		// The JSON:API at the root, with the event intake at /events; /metrics
@@ -529,24 +541,30 @@ func (in *intake) update(p *plan) (bool, error) {
 		mux.Handle("/web/", web.Handler(in.d.st, web.Options{Prefix: "/web", EventsQueue: queue, Logger: log}))
 		mux.Handle("GET /healthz", metrics.Alive())
 		mux.Handle("GET /readyz", in.d.ready.Handler())
-		var h http.Handler = mux
+		// With tokens, everything but the health endpoints and CORS
+		// preflights needs one.
+		h := api.RequireTokens(j.TokensRead, j.TokensWrite, mux)
 		in.handler.Store(&h)
 		changed = in.queue != "" // a change, unless the first
-		in.queue = queue
+		in.queue, in.auth = queue, auth
 	}
 	bind := net.JoinHostPort(j.BindAddress, strconv.Itoa(j.Port))
-	if in.srv != nil && bind == in.bind {
+	var tlsFiles string
+	if j.TLS() {
+		tlsFiles = fingerprint(j.TLSCertFile, j.TLSKeyFile)
+	}
+	if in.srv != nil && bind == in.bind && tlsFiles == in.tls {
 		return changed, nil
 	}
-	old := in.bind
+	old, oldJ := in.bind, in.j
 	if in.srv != nil {
 		in.shutdown(context.Background(), 5*time.Second)
 	}
-	if err := in.listen(bind); err != nil {
+	if err := in.listen(bind, j); err != nil {
 		if old == "" {
 			return false, err
 		}
-		if rerr := in.listen(old); rerr != nil {
+		if rerr := in.listen(old, oldJ); rerr != nil {
 			return true, errors.Join(err, rerr)
 		}
 		return false, err
@@ -554,17 +572,34 @@ func (in *intake) update(p *plan) (bool, error) {
 	return true, nil
 }
 
-func (in *intake) listen(bind string) error {
+// listen serves on bind, over TLS when j has a certificate and key.
+func (in *intake) listen(bind string, j config.JSONAPI) error {
+	srv := &http.Server{Handler: in, ReadHeaderTimeout: 10 * time.Second}
+	scheme, tlsFiles := "http://", ""
+	if j.TLS() {
+		cert, err := tls.LoadX509KeyPair(j.TLSCertFile, j.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("[gateways.jsonapi] tls_cert_file and tls_key_file: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme, tlsFiles = "https://", fingerprint(j.TLSCertFile, j.TLSKeyFile)
+	}
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: in, ReadHeaderTimeout: 10 * time.Second}
-	in.srv, in.bind, in.addr = srv, bind, ln.Addr().String()
-	in.d.log.Info("event intake listening", "address", "http://"+in.addr+"/events",
-		"metrics", "http://"+in.addr+"/metrics", "health", "http://"+in.addr+"/readyz")
+	in.srv, in.bind, in.addr, in.tls, in.j = srv, bind, ln.Addr().String(), tlsFiles, j
+	in.d.log.Info("event intake listening", "address", scheme+in.addr+"/events",
+		"metrics", scheme+in.addr+"/metrics", "health", scheme+in.addr+"/readyz",
+		"tls", j.TLS(), "tokens", j.AuthRequired())
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if srv.TLSConfig != nil {
+			err = srv.ServeTLS(ln, "", "")
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			select {
 			case in.errc <- fmt.Errorf("event intake: %w", err):
 			default:
@@ -582,7 +617,7 @@ func (in *intake) shutdown(ctx context.Context, timeout time.Duration) {
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	_ = in.srv.Shutdown(sctx)
-	in.srv, in.bind, in.addr = nil, "", ""
+	in.srv, in.bind, in.addr, in.tls = nil, "", "", ""
 }
 
 // openStore opens the store the configuration names: Redis when it has a [redis]

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -196,32 +199,74 @@ func eventSender(cmd *cobra.Command, intake string) (send func(context.Context, 
 		}
 		return queueSender(st.Queue(queue)), func() { st.Close() }, nil
 	}
+	client := &http.Client{Timeout: 10 * time.Second}
 	if intake == "" {
-		if intake, err = configuredIntake(cfg); err != nil {
+		var j config.JSONAPI
+		if intake, j, err = configuredIntake(cfg); err != nil {
 			return nil, nil, usageError(err)
 		}
+		client = intakeClient(j, 10*time.Second)
 	}
 	u, err := intakeURL(intake)
 	if err != nil {
 		return nil, nil, usageError(err)
 	}
-	return httpSender(u, &http.Client{Timeout: 10 * time.Second}), func() {}, nil
+	return httpSender(u, client), func() {}, nil
 }
 
-// configuredIntake is the URL of the intake [gateways.jsonapi] configures.
-func configuredIntake(cfg *config.Config) (string, error) {
+// configuredIntake is the URL of the intake [gateways.jsonapi] configures, and
+// that table.
+func configuredIntake(cfg *config.Config) (string, config.JSONAPI, error) {
 	j, err := cfg.JSONAPI()
 	if err != nil {
-		return "", fmt.Errorf("%s: [gateways.jsonapi] %w", cfg.Where("gateways.jsonapi"), err)
+		return "", j, fmt.Errorf("%s: [gateways.jsonapi] %w", cfg.Where("gateways.jsonapi"), err)
 	}
 	if !*j.Enabled {
-		return "", fmt.Errorf("%s has no [redis] table and no event intake ([gateways.jsonapi]); give --intake URL", cfg.Path)
+		return "", j, fmt.Errorf("%s has no [redis] table and no event intake ([gateways.jsonapi]); give --intake URL", cfg.Path)
 	}
 	host := j.BindAddress
 	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1" // listening everywhere, so also here
 	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(j.Port)) + "/events", nil
+	scheme := "http://"
+	if j.TLS() {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, strconv.Itoa(j.Port)) + "/events", j, nil
+}
+
+// intakeClient is an HTTP client for the intake j configures: it sends j's
+// first write token, if any, and trusts j's own certificate, which may be
+// self-signed.
+func intakeClient(j config.JSONAPI, timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if j.TLS() {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if pem, err := os.ReadFile(j.TLSCertFile); err == nil {
+			pool.AppendCertsFromPEM(pem)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	var rt http.RoundTripper = tr
+	if len(j.TokensWrite) > 0 {
+		rt = bearer{token: j.TokensWrite[0], next: tr}
+	}
+	return &http.Client{Timeout: timeout, Transport: rt}
+}
+
+// bearer adds a bearer token to every request.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }
 
 // intakeURL checks an intake's URL; a URL without a path means its /events.

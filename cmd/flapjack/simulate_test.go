@@ -199,7 +199,7 @@ func TestSimulateCommand(t *testing.T) {
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
 	port := srv.Listener.Addr().String()[strings.LastIndexByte(srv.Listener.Addr().String(), ':')+1:]
-	cfg := writeFile(t, t.TempDir(), "flapjack.toml", "[gateways.jsonapi]\nbind_address = \"0.0.0.0\"\nport = "+port+"\n")
+	cfg := writeFile(t, t.TempDir(), "flapjack.toml", "[gateways.jsonapi]\nbind_address = \"0.0.0.0\"\nport = "+port+"\ntokens_write = [\"w\"]\n")
 	for _, tc := range []struct {
 		name   string
 		args   []string
