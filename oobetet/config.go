@@ -24,8 +24,9 @@ import (
 //
 // The chat keys (jabberid, password, alias, rooms) are for the host's room
 // transport: the oobetet itself reads only watched_check, max_latency and the
-// PagerDuty keys. watched_entity (Flapjack v1's), server and port are accepted
-// and ignored, as Flapjack v2 did.
+// PagerDuty keys. watched_entity (Flapjack v1's) is accepted and ignored, as
+// Flapjack v2 did; server and port, which v2 ignored, are the room
+// transport's, to dial a host other than the JID's domain.
 type Config struct {
 	JabberID           string   `json:"jabberid"`
 	Password           string   `json:"password"`

@@ -133,6 +133,16 @@ func checkGateways(cfg *config.Config) ([]string, []error) {
 		if name == "jsonapi" {
 			continue
 		}
+		if name == oobetetName {
+			switch op, err := srv.buildOobetet(cfg, env, nil); {
+			case err != nil:
+				problems = append(problems, err)
+			case op == nil:
+				continue // not enabled
+			}
+			names = append(names, name)
+			continue
+		}
 		gp, err := srv.buildGateway(cfg, name, env, nil)
 		switch {
 		case err != nil:

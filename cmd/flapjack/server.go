@@ -227,6 +227,8 @@ type plan struct {
 	notifier     *notifier.Notifier
 	notifierKey  string
 	jsonapi      config.JSONAPI
+	// oobetet is the self-monitoring oobetet; nil when disabled.
+	oobetet *oobetetPlan
 }
 
 // gatewayPlan is one enabled gateway with its delivery.
@@ -270,7 +272,7 @@ func (d *server) build(cfg *config.Config, prev *plan) (_ *plan, err error) {
 
 	env := gateway.Env{Logger: d.log, Clock: flapjack.SystemClock{}, Templates: gateway.DefaultTemplates()}.WithDefaults()
 	for _, name := range slices.Sorted(maps.Keys(cfg.Gateways)) {
-		if name == "jsonapi" {
+		if name == "jsonapi" || name == oobetetName {
 			continue
 		}
 		gp, err := d.buildGateway(cfg, name, env, prev.gateways[name])
@@ -280,6 +282,10 @@ func (d *server) build(cfg *config.Config, prev *plan) (_ *plan, err error) {
 		if gp != nil {
 			p.gateways[name] = gp
 		}
+	}
+
+	if p.oobetet, err = d.buildOobetet(cfg, env, prev.oobetet); err != nil {
+		return nil, err
 	}
 
 	if cfg.ProcessorEnabled() {
@@ -435,6 +441,14 @@ func (d *server) apply(prev, next *plan) []string {
 			d.pipe.SetComponent(pollerStage(name), gp.poller.Run)
 		} else if old != nil && old.poller != nil {
 			d.pipe.SetComponent(pollerStage(name), nil)
+		}
+	}
+	if prev.oobetet != next.oobetet {
+		changed = append(changed, oobetetName)
+		if next.oobetet != nil {
+			d.pipe.SetComponent(oobetetName, next.oobetet.run)
+		} else {
+			d.pipe.SetComponent(oobetetName, nil)
 		}
 	}
 	if prev.notifier != next.notifier {

@@ -48,6 +48,11 @@
 // and the acknowledgement and test events a command makes go to the
 // processor_queue.
 //
+// [Room] reuses the gateway's connection for the self-monitoring oobetet
+// (package oobetet): it joins the rooms under the oobetet's alias, delivers
+// what others say there, says the oobetet's announcements in every room, and
+// reconnects by itself.
+//
 // The password never shows in an error or a log line.
 package jabber
 
