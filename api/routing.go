@@ -83,56 +83,26 @@ func (s *server) contacts() *resource {
 			if err != nil {
 				return nil, err
 			}
-			var v validation
-			var out []flapjack.Contact
-			var taken, ids []string
-			for _, in := range ins {
+			return createAll(ctx, ins, "Contacts", func(v *validation, in *input) (flapjack.Contact, string, error) {
 				c := flapjack.Contact{ID: v.newID(in)}
-				read(&v, in, &c)
-				if _, ok := rt.Contacts[c.ID]; ok || slices.Contains(ids, c.ID) {
-					taken = append(taken, c.ID)
-				}
-				ids = append(ids, c.ID)
-				out = append(out, c)
-			}
-			if err := v.err(); err != nil {
-				return nil, err
-			}
-			if len(taken) > 0 {
-				return nil, alreadyExist("Contacts", taken)
-			}
-			for _, c := range out {
-				if err := s.st.PutContact(ctx, c); err != nil {
-					return nil, err
-				}
-			}
-			return ids, nil
+				read(v, in, &c)
+				return c, c.ID, nil
+			}, func(id string) bool { return rt.Contacts[id] != nil }, s.st.PutContact)
 		},
 		update: func(ctx context.Context, ins []*input) error {
 			rt, err := s.st.Routing(ctx)
 			if err != nil {
 				return err
 			}
-			var v validation
-			var out []flapjack.Contact
-			for _, in := range ins {
+			return updateAll(ctx, ins, func(v *validation, in *input) (flapjack.Contact, error) {
 				old := rt.Contacts[in.ID]
 				if old == nil {
-					return errorf(http.StatusNotFound, "could not find Contact record, id: '%s'", in.ID)
+					return flapjack.Contact{}, errorf(http.StatusNotFound, "could not find Contact record, id: '%s'", in.ID)
 				}
 				c := *old
-				read(&v, in, &c)
-				out = append(out, c)
-			}
-			if err := v.err(); err != nil {
-				return err
-			}
-			for _, c := range out {
-				if err := s.st.PutContact(ctx, c); err != nil {
-					return err
-				}
-			}
-			return nil
+				read(v, in, &c)
+				return c, nil
+			}, s.st.PutContact)
 		},
 		remove: func(ctx context.Context, ids []string) error {
 			for _, id := range ids {
@@ -271,67 +241,37 @@ func (s *server) media() *resource {
 			if err != nil {
 				return nil, err
 			}
-			var v validation
-			var out []flapjack.Medium
-			var taken, ids []string
-			for _, in := range ins {
+			return createAll(ctx, ins, "Media", func(v *validation, in *input) (flapjack.Medium, string, error) {
 				m := flapjack.Medium{ID: v.newID(in)}
-				read(&v, in, &m, false)
+				read(v, in, &m, false)
 				contact, given := v.toOne(in, "contact")
 				switch {
 				case !given || contact == "":
 					v.add("contact is required")
 				case rt.Contacts[contact] == nil:
-					return nil, errorf(http.StatusNotFound, "could not find Contact record, id: '%s'", contact)
+					return m, "", errorf(http.StatusNotFound, "could not find Contact record, id: '%s'", contact)
 				}
 				m.ContactID = contact
-				if _, ok := rt.Media[m.ID]; ok || slices.Contains(ids, m.ID) {
-					taken = append(taken, m.ID)
-				}
-				ids = append(ids, m.ID)
-				out = append(out, m)
-			}
-			if err := v.err(); err != nil {
-				return nil, err
-			}
-			if len(taken) > 0 {
-				return nil, alreadyExist("Media", taken)
-			}
-			for _, m := range out {
-				if err := s.st.PutMedium(ctx, m); err != nil {
-					return nil, err
-				}
-			}
-			return ids, nil
+				return m, m.ID, nil
+			}, func(id string) bool { return rt.Media[id] != nil }, s.st.PutMedium)
 		},
 		update: func(ctx context.Context, ins []*input) error {
 			rt, err := s.st.Routing(ctx)
 			if err != nil {
 				return err
 			}
-			var v validation
-			var out []flapjack.Medium
-			for _, in := range ins {
+			return updateAll(ctx, ins, func(v *validation, in *input) (flapjack.Medium, error) {
 				old := rt.Media[in.ID]
 				if old == nil {
-					return errorf(http.StatusNotFound, "could not find Medium record, id: '%s'", in.ID)
+					return flapjack.Medium{}, errorf(http.StatusNotFound, "could not find Medium record, id: '%s'", in.ID)
 				}
 				m := *old
-				read(&v, in, &m, true)
+				read(v, in, &m, true)
 				if contact, given := v.toOne(in, "contact"); given && contact != m.ContactID {
-					return errorf(http.StatusNotFound, "the contact of a medium cannot be changed")
+					return m, errorf(http.StatusNotFound, "the contact of a medium cannot be changed")
 				}
-				out = append(out, m)
-			}
-			if err := v.err(); err != nil {
-				return err
-			}
-			for _, m := range out {
-				if err := s.st.PutMedium(ctx, m); err != nil {
-					return err
-				}
-			}
-			return nil
+				return m, nil
+			}, s.st.PutMedium)
 		},
 		remove: func(ctx context.Context, ids []string) error {
 			for _, id := range ids {
@@ -481,61 +421,29 @@ func (s *server) rules() *resource {
 			if err != nil {
 				return nil, err
 			}
-			var v validation
-			var out []flapjack.Rule
-			var taken, ids []string
-			for _, in := range ins {
+			return createAll(ctx, ins, "Rules", func(v *validation, in *input) (flapjack.Rule, string, error) {
 				r := flapjack.Rule{ID: v.newID(in)}
-				if err := read(&v, rt, in, &r, true); err != nil {
-					return nil, err
-				}
-				if slices.ContainsFunc(rt.Rules, func(x *flapjack.Rule) bool { return x.ID == r.ID }) || slices.Contains(ids, r.ID) {
-					taken = append(taken, r.ID)
-				}
-				ids = append(ids, r.ID)
-				out = append(out, r)
-			}
-			if err := v.err(); err != nil {
-				return nil, err
-			}
-			if len(taken) > 0 {
-				return nil, alreadyExist("Rules", taken)
-			}
-			for _, r := range out {
-				if err := s.st.PutRule(ctx, r); err != nil {
-					return nil, err
-				}
-			}
-			return ids, nil
+				err := read(v, rt, in, &r, true)
+				return r, r.ID, err
+			}, func(id string) bool {
+				return slices.ContainsFunc(rt.Rules, func(x *flapjack.Rule) bool { return x.ID == id })
+			}, s.st.PutRule)
 		},
 		update: func(ctx context.Context, ins []*input) error {
 			rt, err := s.st.Routing(ctx)
 			if err != nil {
 				return err
 			}
-			var v validation
-			var out []flapjack.Rule
-			for _, in := range ins {
+			return updateAll(ctx, ins, func(v *validation, in *input) (flapjack.Rule, error) {
 				i := slices.IndexFunc(rt.Rules, func(x *flapjack.Rule) bool { return x.ID == in.ID })
 				if i < 0 {
-					return errorf(http.StatusNotFound, "could not find Rule record, id: '%s'", in.ID)
+					return flapjack.Rule{}, errorf(http.StatusNotFound, "could not find Rule record, id: '%s'", in.ID)
 				}
 				r := *rt.Rules[i]
 				r.MediaIDs, r.Tags, r.Conditions = slices.Clone(r.MediaIDs), slices.Clone(r.Tags), slices.Clone(r.Conditions)
-				if err := read(&v, rt, in, &r, false); err != nil {
-					return err
-				}
-				out = append(out, r)
-			}
-			if err := v.err(); err != nil {
-				return err
-			}
-			for _, r := range out {
-				if err := s.st.PutRule(ctx, r); err != nil {
-					return err
-				}
-			}
-			return nil
+				err := read(v, rt, in, &r, false)
+				return r, err
+			}, s.st.PutRule)
 		},
 		remove: func(ctx context.Context, ids []string) error {
 			for _, id := range ids {
@@ -561,4 +469,62 @@ func (s *server) checkIDs(ctx context.Context, q store.CheckQuery, keep func(*fl
 		}
 	}
 	return ids, nil
+}
+
+// createAll builds a record from every input, refuses ids that exist or repeat
+// within the request, and writes the records only when all of them are valid:
+// the create of the contact, medium and rule resources.
+func createAll[T any](ctx context.Context, ins []*input, plural string,
+	build func(v *validation, in *input) (T, string, error),
+	exists func(id string) bool, put func(context.Context, T) error) ([]string, error) {
+	var v validation
+	var out []T
+	var taken, ids []string
+	for _, in := range ins {
+		rec, id, err := build(&v, in)
+		if err != nil {
+			return nil, err
+		}
+		if exists(id) || slices.Contains(ids, id) {
+			taken = append(taken, id)
+		}
+		ids = append(ids, id)
+		out = append(out, rec)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if len(taken) > 0 {
+		return nil, alreadyExist(plural, taken)
+	}
+	for _, rec := range out {
+		if err := put(ctx, rec); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// updateAll applies every input to its record and writes them only when all of
+// them are valid.
+func updateAll[T any](ctx context.Context, ins []*input,
+	apply func(v *validation, in *input) (T, error), put func(context.Context, T) error) error {
+	var v validation
+	var out []T
+	for _, in := range ins {
+		rec, err := apply(&v, in)
+		if err != nil {
+			return err
+		}
+		out = append(out, rec)
+	}
+	if err := v.err(); err != nil {
+		return err
+	}
+	for _, rec := range out {
+		if err := put(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
