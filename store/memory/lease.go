@@ -3,24 +3,16 @@ package memory
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"time"
-	"weak"
 
 	"github.com/x/flapjack"
 	"github.com/x/flapjack/store"
 )
 
-// leaseTables keeps each store's leases beside it, keyed weakly so that a
-// store's table goes with the store.
-var leaseTables = struct {
-	sync.Mutex
-	m map[weak.Pointer[Store]]*leaseTable
-}{m: map[weak.Pointer[Store]]*leaseTable{}}
-
 // leaseTable is one store's leases and the clock they expire by.
 type leaseTable struct {
+	once   sync.Once
 	mu     sync.Mutex
 	clock  flapjack.Clock
 	leases map[string]lease
@@ -32,19 +24,11 @@ type lease struct {
 }
 
 func (s *Store) leaseTable() *leaseTable {
-	k := weak.Make(s)
-	leaseTables.Lock()
-	defer leaseTables.Unlock()
-	t := leaseTables.m[k]
-	if t == nil {
-		t = &leaseTable{clock: flapjack.SystemClock{}, leases: map[string]lease{}}
-		leaseTables.m[k] = t
-		runtime.AddCleanup(s, func(k weak.Pointer[Store]) {
-			leaseTables.Lock()
-			delete(leaseTables.m, k)
-			leaseTables.Unlock()
-		}, k)
-	}
+	t := &s.leases
+	t.once.Do(func() {
+		t.clock = flapjack.SystemClock{}
+		t.leases = map[string]lease{}
+	})
 	return t
 }
 

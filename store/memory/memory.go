@@ -48,6 +48,8 @@ type Store struct {
 	statsMu sync.Mutex
 	stats   map[string]*store.Statistic
 
+	leases leaseTable
+
 	queuesMu sync.Mutex
 	queues   map[string]*queue
 	closed   bool // queues made after Close are born closed
