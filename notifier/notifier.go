@@ -530,21 +530,13 @@ func (n *Notifier) Run(ctx context.Context) error {
 	q := n.store.Queue(n.opts.Queue)
 	var wait retry.Backoff
 	for {
-		items, err := q.Reserve(ctx, n.opts.BatchSize, true)
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case errors.Is(err, store.ErrClosed):
-			return fmt.Errorf("notifier: take notifications: %w", err)
-		case err != nil:
-			d := wait.Next()
-			n.log.Error("cannot take notifications; will retry", "err", err, "retry_in", d)
-			if !retry.Sleep(ctx, d) {
-				return nil
+		items, stop, err := retry.Reserve(ctx, q, n.opts.BatchSize, &wait, n.log, "notifications")
+		if stop {
+			if err != nil {
+				return fmt.Errorf("notifier: %w", err)
 			}
-			continue
+			return nil
 		}
-		wait.Reset()
 		done := 0
 		for _, it := range items {
 			if !n.notifyPatiently(ctx, it.Payload, &wait) {

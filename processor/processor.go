@@ -278,21 +278,13 @@ func (p *Processor) Run(ctx context.Context) error {
 	var wait retry.Backoff
 	raws := make([][]byte, 0, p.opts.BatchSize)
 	for {
-		items, err := q.Reserve(ctx, p.opts.BatchSize, true)
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case errors.Is(err, store.ErrClosed):
-			return fmt.Errorf("processor: take events: %w", err)
-		case err != nil:
-			d := wait.Next()
-			p.log.Error("cannot take events; will retry", "err", err, "retry_in", d)
-			if !retry.Sleep(ctx, d) {
-				return nil
+		items, stop, err := retry.Reserve(ctx, q, p.opts.BatchSize, &wait, p.log, "events")
+		if stop {
+			if err != nil {
+				return fmt.Errorf("processor: %w", err)
 			}
-			continue
+			return nil
 		}
-		wait.Reset()
 		raws = raws[:0]
 		for _, it := range items {
 			raws = append(raws, it.Payload)

@@ -5,8 +5,13 @@ package retry
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/x/flapjack/store"
 )
 
 // Backoff is an exponential back-off. The zero value waits 100 ms, then doubles
@@ -49,5 +54,30 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-t.C:
 		return true
+	}
+}
+
+// Reserve takes up to max items from q for a consumer that must outlive store
+// outages: a failing store is logged and tried again after w's next wait. It
+// returns stop when the consumer should end: with a nil error when ctx ended,
+// with the store's error when the store is closed.
+func Reserve(ctx context.Context, q store.Queue, max int, w *Backoff, log *slog.Logger, what string) (items []store.Item, stop bool, err error) {
+	for {
+		items, err := q.Reserve(ctx, max, true)
+		switch {
+		case ctx.Err() != nil:
+			return nil, true, nil
+		case errors.Is(err, store.ErrClosed):
+			return nil, true, fmt.Errorf("take %s: %w", what, err)
+		case err != nil:
+			d := w.Next()
+			log.Error("cannot take "+what+"; will retry", "err", err, "retry_in", d)
+			if !Sleep(ctx, d) {
+				return nil, true, nil
+			}
+			continue
+		}
+		w.Reset()
+		return items, false, nil
 	}
 }
