@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/x/flapjack/flapjacktest"
 	"net/http"
 	"runtime"
 	"slices"
@@ -42,28 +43,10 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// fakeClock moves only when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // sleeper stands in for DeliveryOptions.Sleep: it records each wait asked for
 // and moves the clock on by it at once.
 type sleeper struct {
-	clock *fakeClock
+	clock *flapjacktest.Clock
 	mu    sync.Mutex
 	waits []time.Duration
 }
@@ -257,7 +240,7 @@ func TestDeliveryOutcomes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := newAcks()
 			t.Cleanup(func() { st.Close() })
-			clock := &fakeClock{now: t0}
+			clock := flapjacktest.NewClock(t0)
 			sl := &sleeper{clock: clock}
 			logs := gatewaytest.NewLogs()
 			gw := &scripted{script: map[string][]error{"first": tc.fail}}
@@ -343,7 +326,7 @@ func TestBackoff(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := memory.New()
 			t.Cleanup(func() { st.Close() })
-			clock := &fakeClock{now: t0}
+			clock := flapjacktest.NewClock(t0)
 			sl := &sleeper{clock: clock}
 			gw := &scripted{always: tc.err}
 			d := gateway.NewDelivery(st, transport, queue, gw, gateway.DeliveryOptions{
@@ -376,7 +359,7 @@ func TestUnreadablePayloadsAreDeadLettered(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	logs := gatewaytest.NewLogs()
 	gw := &scripted{}
-	d := gateway.NewDelivery(st, transport, queue, gw, gateway.DeliveryOptions{Logger: logs.Logger(), Clock: &fakeClock{now: t0}})
+	d := gateway.NewDelivery(st, transport, queue, gw, gateway.DeliveryOptions{Logger: logs.Logger(), Clock: flapjacktest.NewClock(t0)})
 	start(t, d)
 	if err := st.Queue(queue).Push(context.Background(), []byte("not an alert"), []byte(`{"id":5}`)); err != nil {
 		t.Fatal(err)
@@ -665,7 +648,7 @@ func TestRateLimit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := memory.New()
 			t.Cleanup(func() { st.Close() })
-			clock := &fakeClock{now: t0}
+			clock := flapjacktest.NewClock(t0)
 			sl := &sleeper{clock: clock}
 			gw := &scripted{}
 			d := gateway.NewDelivery(st, transport, queue, gw, gateway.DeliveryOptions{
@@ -741,7 +724,7 @@ func TestLifecycle(t *testing.T) {
 	t.Run("start retried, reconnect, close", func(t *testing.T) {
 		st := memory.New()
 		t.Cleanup(func() { st.Close() })
-		clock := &fakeClock{now: t0}
+		clock := flapjacktest.NewClock(t0)
 		sl := &sleeper{clock: clock}
 		gw := &lifecycle{startErrs: []error{errors.New("refused"), errors.New("refused")}, dropOnce: true}
 		d := gateway.NewDelivery(st, transport, queue, gw, gateway.DeliveryOptions{Clock: clock, Sleep: sl.Sleep})
@@ -823,7 +806,7 @@ func TestQueueFailureEndsRun(t *testing.T) {
 func TestLatencyMetrics(t *testing.T) {
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
-	clock := &fakeClock{now: t0}
+	clock := flapjacktest.NewClock(t0)
 	gw := &scripted{onSend: func() { clock.Advance(30 * time.Millisecond) }}
 	d := gateway.NewDelivery(st, transport, queue, gw, gateway.DeliveryOptions{Clock: clock})
 	start(t, d)

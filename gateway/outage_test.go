@@ -69,13 +69,13 @@ func TestEndpointOutageLosesNothing(t *testing.T) {
 		}
 	}
 	// The endpoint stays down until every worker has been refused several times.
-	waitFor(t, func() bool { return refused.Load() >= 3*4 }, "the gateway to retry against the down endpoint")
+	eventually(t, "the gateway to retry against the down endpoint", func() bool { return refused.Load() >= 3*4 })
 	down.Store(false)
-	waitFor(t, func() bool {
+	eventually(t, "every alert to be delivered after the endpoint returned", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(delivered) == alerts
-	}, "every alert to be delivered after the endpoint returned")
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
@@ -92,16 +92,5 @@ func TestEndpointOutageLosesNothing(t *testing.T) {
 	}
 	if n, _ := q.Len(context.Background()); n != 0 {
 		t.Errorf("%d alerts left on the queue", n)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/x/flapjack/flapjacktest"
 	"reflect"
 	"slices"
 	"strings"
@@ -99,17 +100,12 @@ func TestRollupFor(t *testing.T) {
 	}
 }
 
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct{ now time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.now }
-
 // env is a notifier over a memory store holding one team: the ops contact with an
 // email medium for every notification and an sms medium for critical ones.
 type env struct {
 	t     *testing.T
 	store *memory.Store
-	clock *fakeClock
+	clock *flapjacktest.Clock
 	n     *notifier.Notifier
 }
 
@@ -117,7 +113,7 @@ func newEnv(t *testing.T, opts notifier.Options) *env {
 	t.Helper()
 	s := memory.New()
 	t.Cleanup(func() { s.Close() })
-	clock := &fakeClock{now: t0}
+	clock := flapjacktest.NewClock(t0)
 	opts.Clock = clock
 	if opts.DefaultContactTimezone == nil {
 		opts.DefaultContactTimezone = time.UTC
@@ -162,7 +158,7 @@ func (e *env) check(name string) flapjack.Check {
 
 func (e *env) notify(n flapjack.Notification) notifier.Result {
 	e.t.Helper()
-	e.clock.now = n.State.CreatedAt
+	e.clock.Set(n.State.CreatedAt)
 	res, err := e.n.Notify(e.t.Context(), n)
 	if err != nil {
 		e.t.Fatalf("Notify(%s %s): %v", n.CheckName, n.Type(), err)

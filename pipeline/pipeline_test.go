@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/x/flapjack/flapjacktest"
 	"log/slog"
 	"runtime"
 	"slices"
@@ -37,24 +38,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-// fakeClock moves only when set.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
 }
 
 // recorder is a gateway that records each attempt, failing the first ones with the
@@ -188,7 +171,7 @@ func TestFailingCheckIsAlerted(t *testing.T) {
 	}
 
 	start := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-	clock := &fakeClock{now: start}
+	clock := flapjacktest.NewClock(start)
 	var logs logBuffer
 	gw := &recorder{}
 	p := pipeline.New(st, pipeline.Options{

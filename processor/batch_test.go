@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/x/flapjack/flapjacktest"
 	"slices"
 	"strings"
 	"sync"
@@ -210,10 +211,10 @@ func TestProcessBatchStoreFailureFailsOnlyItsCheck(t *testing.T) {
 
 func TestArchiveEvents(t *testing.T) {
 	mem := newStore(t)
-	clock := &fakeClock{now: time.Date(2013, 2, 1, 23, 30, 0, 0, time.FixedZone("AEDT", 11*3600))}
+	clock := flapjacktest.NewClock(time.Date(2013, 2, 1, 23, 30, 0, 0, time.FixedZone("AEDT", 11*3600)))
 	p := newProcessor(t, mem, clock, processor.Options{ArchiveEvents: true, EventsArchiveMaxAge: time.Hour})
 	const list = "events_archive:2013020112"
-	if got := processor.ArchiveQueue("events", clock.now); got != list {
+	if got := processor.ArchiveQueue("events", clock.Now()); got != list {
 		t.Errorf("ArchiveQueue = %q, want %q (the UTC hour)", got, list)
 	}
 	valid := []string{`{"check":"a","state":"ok"}`, `{"check":"b","state":"critical"}`}
@@ -231,7 +232,7 @@ func TestArchiveEvents(t *testing.T) {
 	if want := append(valid, `{"check":"c","state":"ok"}`); !slices.Equal(got, want) {
 		t.Errorf("archive %q, want the valid events in order %q", got, want)
 	}
-	if rejected := queued(t, mem, processor.RejectedQueue("events", clock.now)); len(rejected) != 1 {
+	if rejected := queued(t, mem, processor.RejectedQueue("events", clock.Now())); len(rejected) != 1 {
 		t.Errorf("%d rejected events, want 1", len(rejected))
 	}
 

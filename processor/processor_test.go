@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/x/flapjack/flapjacktest"
 	"reflect"
 	"testing"
 	"time"
@@ -13,11 +14,6 @@ import (
 	"github.com/x/flapjack/store"
 	"github.com/x/flapjack/store/memory"
 )
-
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct{ now time.Time }
-
-func (c *fakeClock) Now() time.Time { return c.now }
 
 func newProcessor(t *testing.T, s processor.Store, clock flapjack.Clock, opts processor.Options) *processor.Processor {
 	t.Helper()
@@ -65,7 +61,7 @@ func TestProcessEnqueuesNotification(t *testing.T) {
 	for _, queue := range []string{"", "custom_notifications"} {
 		t.Run("queue="+queue, func(t *testing.T) {
 			s := newStore(t)
-			clock := &fakeClock{now: t0}
+			clock := flapjacktest.NewClock(t0)
 			p := newProcessor(t, s, clock, processor.Options{NotifierQueue: queue})
 			want := queue
 			if want == "" {
@@ -85,7 +81,7 @@ func TestProcessEnqueuesNotification(t *testing.T) {
 				{40, "ok", true},
 			}
 			for _, st := range steps {
-				clock.now = at(st.sec)
+				clock.Set(at(st.sec))
 				res, err := p.Process(t.Context(), flapjack.Event{Entity: "app", Check: "http", State: st.state, Summary: st.state})
 				if err != nil {
 					t.Fatalf("%s at +%gs: %v", st.state, st.sec, err)
@@ -164,14 +160,14 @@ func (f failingWrite) UpdateCheck(ctx context.Context, name string, create bool,
 // the same write as the check: when the write fails, nothing is queued.
 func TestProcessNotificationIsPartOfTheWrite(t *testing.T) {
 	s := newStore(t)
-	clock := &fakeClock{now: t0}
+	clock := flapjacktest.NewClock(t0)
 	p := newProcessor(t, s, clock, processor.Options{})
 	for _, st := range []string{"ok", "critical"} {
 		if _, err := p.Process(t.Context(), flapjack.Event{Check: "app:http", State: st}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	clock.now = at(30)
+	clock.Set(at(30))
 
 	errCommit := errors.New("commit failed")
 	fp := newProcessor(t, failingWrite{s, errCommit}, clock, processor.Options{})
@@ -210,7 +206,7 @@ func TestProcessInvalidEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
-			p := newProcessor(t, s, &fakeClock{now: t0}, processor.Options{})
+			p := newProcessor(t, s, flapjacktest.NewClock(t0), processor.Options{})
 			_, err := p.Process(t.Context(), tt.ev)
 			if !errors.Is(err, flapjack.ErrInvalidEvent) || !errors.Is(err, processor.ErrInvalidEvent) {
 				t.Fatalf("Process(%+v) error = %v, want one wrapping ErrInvalidEvent", tt.ev, err)
@@ -232,7 +228,7 @@ func TestProcessInvalidEvent(t *testing.T) {
 
 func TestProcessStatistics(t *testing.T) {
 	s := newStore(t)
-	p := newProcessor(t, s, &fakeClock{now: t0}, processor.Options{})
+	p := newProcessor(t, s, flapjacktest.NewClock(t0), processor.Options{})
 	for _, st := range []string{"ok", "critical", "warning", "acknowledgement", "test_notifications", "ok"} {
 		if _, err := p.Process(t.Context(), flapjack.Event{Check: "app:http", State: st}); err != nil {
 			t.Fatal(err)
@@ -262,7 +258,7 @@ func TestProcessRawRejectsInvalidEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
-			p := newProcessor(t, s, &fakeClock{now: now}, processor.Options{Queue: tt.queue})
+			p := newProcessor(t, s, flapjacktest.NewClock(now), processor.Options{Queue: tt.queue})
 			if got := processor.RejectedQueue(orDefault(tt.queue, "events"), now); got != tt.rejected {
 				t.Errorf("RejectedQueue = %q, want %q", got, tt.rejected)
 			}
@@ -305,7 +301,7 @@ func orDefault(s, def string) string {
 
 func TestRun(t *testing.T) {
 	s := newStore(t)
-	clock := &fakeClock{now: t0}
+	clock := flapjacktest.NewClock(t0)
 	p := newProcessor(t, s, clock, processor.Options{BatchSize: 2})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)

@@ -3,6 +3,7 @@ package processor_test
 import (
 	"context"
 	"errors"
+	"github.com/x/flapjack/flapjacktest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -71,7 +72,7 @@ func TestRunWaitsOutStoreFailures(t *testing.T) {
 			mem := memory.New()
 			s := &flakyStore{Store: mem}
 			s.failures.Store(3)
-			p := processor.New(tc.store(s), processor.Options{Clock: &fakeClock{now: t0}})
+			p := processor.New(tc.store(s), processor.Options{Clock: flapjacktest.NewClock(t0)})
 			q := mem.Queue("events")
 			if err := q.Push(context.Background(),
 				[]byte(`{"check":"db:ping","state":"critical"}`),
@@ -121,7 +122,7 @@ func TestRunWaitsOutStoreFailures(t *testing.T) {
 // store.ErrClosed instead of retrying for ever.
 func TestRunStopsWhenStoreCloses(t *testing.T) {
 	mem := memory.New()
-	p := processor.New(mem, processor.Options{Clock: &fakeClock{now: t0}})
+	p := processor.New(mem, processor.Options{Clock: flapjacktest.NewClock(t0)})
 	done := make(chan error, 1)
 	go func() { done <- p.Run(context.Background()) }()
 	mem.Close()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/x/flapjack/flapjacktest"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -16,24 +17,6 @@ import (
 	"github.com/x/flapjack"
 	"github.com/x/flapjack/receiver"
 )
-
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 // recorder is a Sender that keeps what it is given, after validating it as
 // the real senders do.
@@ -158,7 +141,7 @@ func TestBrokerCache(t *testing.T) {
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := &fakeClock{now: t0}
+			clock := flapjacktest.NewClock(t0)
 			rec := &recorder{}
 			b := receiver.NewBroker(receiver.BrokerOptions{Sender: rec, Clock: clock})
 			for i, s := range tc.steps {
@@ -286,7 +269,7 @@ func TestBrokerSNSSubscription(t *testing.T) {
 }
 
 func TestBrokerGetState(t *testing.T) {
-	b := receiver.NewBroker(receiver.BrokerOptions{Sender: &recorder{}, Clock: &fakeClock{now: t0}})
+	b := receiver.NewBroker(receiver.BrokerOptions{Sender: &recorder{}, Clock: flapjacktest.NewClock(t0)})
 	get := func() (int, string) {
 		w := httptest.NewRecorder()
 		b.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/state", nil))
@@ -393,7 +376,7 @@ func FuzzHTTPBroker(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		clock := &fakeClock{now: t0}
+		clock := flapjacktest.NewClock(t0)
 		rec := &recorder{}
 		b := receiver.NewBroker(receiver.BrokerOptions{Sender: rec, Clock: clock, HTTPClient: &http.Client{Transport: refuse{}}})
 		w := httptest.NewRecorder()

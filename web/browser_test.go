@@ -150,7 +150,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("acknowledgement not shown:\n%s", s)
 	}
 	shot("check_acknowledged")
-	f.clock.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	submit("end unscheduled maintenance", `form[action^="/unscheduled_maintenances/"] button`)
 	if s := text(); strings.Contains(s, "End Unscheduled Maintenance") || !strings.Contains(s, "Unscheduled maintenance ended.") {
 		t.Fatalf("unscheduled maintenance not ended:\n%s", s)
@@ -164,7 +164,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("scheduled maintenance not shown:\n%s", s)
 	}
 	shot("check_scheduled")
-	f.clock.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	submit("end now", `form[action^="/scheduled_maintenances/"] button`)
 	if s := text(); strings.Contains(s, "In scheduled maintenance") || !strings.Contains(s, "Scheduled maintenance ended.") {
 		t.Fatalf("scheduled maintenance not ended:\n%s", s)

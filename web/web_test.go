@@ -3,13 +3,13 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/x/flapjack/flapjacktest"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,23 +21,10 @@ import (
 	"github.com/x/flapjack/web"
 )
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type fixture struct {
 	t     *testing.T
 	st    *memory.Store
-	clock *fakeClock
+	clock *flapjacktest.Clock
 	proc  *processor.Processor
 	srv   *httptest.Server
 }
@@ -49,11 +36,11 @@ func newFixture(t *testing.T, prefix string) *fixture {
 	t.Helper()
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
-	clock := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := flapjacktest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	f := &fixture{t: t, st: st, clock: clock,
 		proc: processor.New(st, processor.Options{Clock: clock, Instance: "test:1"})}
 	f.event("db1:replication", "ok", "all good", "")
-	f.clock.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	f.event("db1:replication", "critical", "lag 300s", "lag=300s;60;120")
 	f.event("web1:http", "ok", "200 OK", "")
 	f.event("old:thing", "ok", "fine", "")
@@ -248,7 +235,7 @@ func TestAcknowledge(t *testing.T) {
 	if status != http.StatusSeeOther || strings.Contains(loc, "error=") {
 		t.Fatalf("end unscheduled maintenance: %d to %q", status, loc)
 	}
-	f.clock.Add(time.Second)
+	f.clock.Advance(time.Second)
 	if ended := f.check(c.Name); func() bool { _, ok := ended.InUnscheduledMaintenance(f.clock.Now()); return ok }() {
 		t.Fatal("still in unscheduled maintenance")
 	}
@@ -299,7 +286,7 @@ func TestScheduledMaintenance(t *testing.T) {
 	_, body = f.get(loc)
 	contains(t, body, `class="flash error"`, "cannot read the start time")
 
-	f.clock.Add(time.Minute)
+	f.clock.Advance(time.Minute)
 	if status, loc := f.post("/web/scheduled_maintenances/"+cur.ID, url.Values{"_method": {"PATCH"}}); status != http.StatusSeeOther || strings.Contains(loc, "error=") {
 		t.Fatalf("end now: %d to %q", status, loc)
 	}
@@ -310,7 +297,7 @@ func TestScheduledMaintenance(t *testing.T) {
 	if len(got.ScheduledMaintenances) != 1 || !got.ScheduledMaintenances[0].End.Equal(f.clock.Now()) {
 		t.Fatalf("maintenances after end and delete: %+v", got.ScheduledMaintenances)
 	}
-	f.clock.Add(time.Second)
+	f.clock.Advance(time.Second)
 	if _, loc := f.post("/web/scheduled_maintenances/"+cur.ID, url.Values{"_method": {"PATCH"}}); !strings.Contains(loc, "error=") {
 		t.Fatalf("ending a finished maintenance went to %q", loc)
 	}
