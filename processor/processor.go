@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -94,6 +95,9 @@ type Processor struct {
 	opts     Options
 	log      *slog.Logger
 	count    atomic.Int64
+	// unsaved are statistics the store failed to take, added with the next.
+	unsavedMu sync.Mutex
+	unsaved   flapjack.Statistics
 	// err is what is wrong with the options; Run, ProcessBatch and ProcessRaw
 	// return it.
 	err error
@@ -220,10 +224,20 @@ func (w *processWork) update(u *store.CheckUpdate) error {
 	return nil
 }
 
+// addStats adds d to the store's statistics. Counts the store failed to take
+// are kept and added with the next ones, so that an outage delays them rather
+// than losing them.
 func (p *Processor) addStats(ctx context.Context, now time.Time, d flapjack.Statistics) {
 	p.observe(now, d)
+	p.unsavedMu.Lock()
+	d.Add(p.unsaved)
+	p.unsaved = flapjack.Statistics{}
+	p.unsavedMu.Unlock()
 	if err := p.store.AddStatistics(ctx, p.opts.Instance, now, d); err != nil {
-		p.log.Warn("statistics not recorded", "err", err)
+		p.log.Warn("statistics not recorded yet; will add them with the next", "err", err)
+		p.unsavedMu.Lock()
+		p.unsaved.Add(d)
+		p.unsavedMu.Unlock()
 	}
 }
 
