@@ -60,6 +60,10 @@ type Options struct {
 	// Observer, when set, is told of each notification Run handles. Default:
 	// none.
 	Observer Observer
+	// NoDecisionLog turns off the decision log. By default a notifier over a
+	// store that is a store.DecisionLog records there, for every notification,
+	// whom it alerted and why the other media were not.
+	NoDecisionLog bool
 }
 
 // Notifier turns notifications into alerts. It is safe for concurrent use.
@@ -69,6 +73,8 @@ type Notifier struct {
 	log    *slog.Logger
 	router *Router
 	texts  atomic.Pointer[traceTexts] // of the last routing snapshot seen
+	// decisions is the store's decision log, nil when none is kept.
+	decisions store.DecisionLog
 }
 
 // TransportQueue is the default queue name of a transport's alerts.
@@ -97,7 +103,11 @@ func New(s Store, opts Options) *Notifier {
 		}
 	}
 	opts.TransportQueues = maps.Clone(opts.TransportQueues)
-	return &Notifier{store: s, opts: opts, log: opts.Logger, router: &Router{DefaultTimezone: opts.DefaultContactTimezone}}
+	n := &Notifier{store: s, opts: opts, log: opts.Logger, router: &Router{DefaultTimezone: opts.DefaultContactTimezone}}
+	if l, ok := s.(store.DecisionLog); ok && !opts.NoDecisionLog {
+		n.decisions = l
+	}
+	return n
 }
 
 // Router returns the notifier's rule evaluator.
@@ -118,9 +128,25 @@ func (n *Notifier) queueFor(transport string) (string, bool) {
 	return q, ok
 }
 
-// Notify computes and enqueues the alerts for one notification.
+// Notify computes and enqueues the alerts for one notification, and records
+// whom it alerted in the store's decision log when it keeps one.
 func (n *Notifier) Notify(ctx context.Context, note flapjack.Notification) (Result, error) {
-	var res Result
+	res, err := n.route(ctx, note)
+	if err == nil && n.decisions != nil && !res.gone {
+		n.recordDecisions(ctx, []flapjack.DecisionRecord{decisionOf(&note, &res.Result, n.opts.Clock.Now())})
+	}
+	return res.Result, err
+}
+
+// routeResult is the outcome of route.
+type routeResult struct {
+	Result
+	gone bool // the check no longer exists
+}
+
+// route computes and enqueues the alerts for one notification.
+func (n *Notifier) route(ctx context.Context, note flapjack.Notification) (routeResult, error) {
+	var res routeResult
 	now := n.opts.Clock.Now()
 	st := note.State
 	isTest := note.IsTest()
@@ -151,6 +177,7 @@ func (n *Notifier) Notify(ctx context.Context, note flapjack.Notification) (Resu
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		res.Trace.Add("check", "skip", "the check no longer exists")
+		res.gone = true
 		return res, nil
 	}
 	if err != nil {
@@ -538,12 +565,14 @@ func (n *Notifier) Run(ctx context.Context) error {
 			return nil
 		}
 		done := 0
+		var recs []flapjack.DecisionRecord
 		for _, it := range items {
-			if !n.notifyPatiently(ctx, it.Payload, &wait) {
+			if !n.notifyPatiently(ctx, it.Payload, &wait, &recs) {
 				break
 			}
 			done++
 		}
+		n.recordDecisions(context.WithoutCancel(ctx), recs)
 		if done > 0 {
 			if err := q.Ack(context.WithoutCancel(ctx), items[:done]...); err != nil {
 				n.log.Error("notifications not acknowledged", "err", err)
@@ -556,8 +585,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 }
 
 // notifyPatiently handles one queued notification, retrying while the store
-// fails. It returns false when ctx ended or the store closed first.
-func (n *Notifier) notifyPatiently(ctx context.Context, payload []byte, wait *retry.Backoff) bool {
+// fails, and appends its decision log record to recs. It returns false when ctx
+// ended or the store closed first.
+func (n *Notifier) notifyPatiently(ctx context.Context, payload []byte, wait *retry.Backoff, recs *[]flapjack.DecisionRecord) bool {
 	var note flapjack.Notification
 	// As json.Unmarshal, less its scan of the whole payload first.
 	if err := note.UnmarshalJSON(payload); err != nil {
@@ -569,8 +599,11 @@ func (n *Notifier) notifyPatiently(ctx context.Context, payload []byte, wait *re
 	}
 	for {
 		start := n.opts.Clock.Now()
-		res, err := n.Notify(ctx, note)
+		res, err := n.route(ctx, note)
 		if err == nil {
+			if n.decisions != nil && !res.gone {
+				*recs = append(*recs, decisionOf(&note, &res.Result, n.opts.Clock.Now()))
+			}
 			if o := n.opts.Observer; o != nil {
 				o.Notified(&note, res.Alerts, n.opts.Clock.Now().Sub(start))
 			}

@@ -81,6 +81,9 @@ type batch struct {
 	stats   flapjack.Statistics // of the events handled, not yet added
 	arena   []byte              // notification payloads
 	debug   bool
+	// decisions are the decision log's records of the checks written, not yet
+	// added to the log.
+	decisions []flapjack.DecisionRecord
 }
 
 // group is one check's events in a batch.
@@ -91,6 +94,8 @@ type group struct {
 	stats  flapjack.Statistics
 	msgs   []store.Message
 	traces []eventTrace // when debugging
+	// decisions are the decision log's records of the last callback.
+	decisions []flapjack.DecisionRecord
 }
 
 type eventTrace struct {
@@ -203,6 +208,7 @@ func (b *batch) attempt(ctx context.Context) error {
 			for _, i := range g.events {
 				b.errs[i], b.done[i] = nil, true
 			}
+			b.decisions = append(b.decisions, g.decisions...)
 			if b.debug {
 				b.logDecisions(ctx, g)
 			}
@@ -254,16 +260,18 @@ func (b *batch) update(i int, u *store.CheckUpdate) error {
 	p, g := b.p, b.current[i]
 	g.stats = flapjack.Statistics{}
 	g.msgs = g.msgs[:0]
+	g.decisions = g.decisions[:0]
 	if b.debug {
 		g.traces = g.traces[:0]
 	}
 	for k, ei := range g.events {
 		ev := &b.events[ei]
+		prev := u.Check.Condition
+		// The time of each event's decision, read after the check: a decision
+		// never predates the one it follows.
+		now := p.opts.Clock.Now()
 		dec := Decide(Input{
-			Check: &u.Check, Created: u.Created && k == 0, Event: ev,
-			// The time of each event's decision, read after the check: a
-			// decision never predates the one it follows.
-			Now:      p.opts.Clock.Now(),
+			Check: &u.Check, Created: u.Created && k == 0, Event: ev, Now: now,
 			Settings: p.opts.Settings, Filters: p.opts.Filters, NewID: uuid.NewString,
 		})
 		if len(u.History) == 0 {
@@ -279,6 +287,11 @@ func (b *batch) update(i int, u *store.CheckUpdate) error {
 				return &callbackError{fmt.Errorf("encode notification: %w", err)}
 			}
 			g.msgs = append(g.msgs, store.Message{Queue: p.opts.NotifierQueue, Payload: payload})
+		}
+		if p.decisions != nil {
+			if r, ok := decisionOf(&u.Check, ev, prev, &dec, now); ok {
+				g.decisions = append(g.decisions, r)
+			}
 		}
 		if b.debug {
 			g.traces = append(g.traces, eventTrace{state: ev.State, blockedBy: dec.BlockedBy, notified: dec.Notification != nil, trace: dec.Trace})
@@ -315,12 +328,15 @@ func (b *batch) logDecisions(ctx context.Context, g *group) {
 	}
 }
 
-// finish adds the statistics of the events handled, in one call.
+// finish adds the statistics of the events handled, in one call, and their
+// decisions to the decision log, in another.
 func (b *batch) finish(ctx context.Context) {
 	if b.stats != (flapjack.Statistics{}) {
 		b.p.addStats(ctx, b.now, b.stats)
 		b.stats = flapjack.Statistics{}
 	}
+	b.p.recordDecisions(ctx, b.decisions)
+	b.decisions = nil
 }
 
 // ArchiveQueue names the list archiving the events of queue taken in now's UTC

@@ -175,11 +175,11 @@ func benchAlertingEvents(n int) []flapjack.Event {
 // processor over it. The first critical event of each check has been processed
 // (its notification dropped, the check marked alertable as the notifier would
 // have), so what is measured is a check that goes on failing.
-func benchSetUpAlerting(b *testing.B) (*memory.Store, *benchClock, *processor.Processor, []flapjack.Event) {
+func benchSetUpAlerting(b *testing.B, noDecisionLog bool) (*memory.Store, *benchClock, *processor.Processor, []flapjack.Event) {
 	ctx := context.Background()
 	st := memory.New()
 	clk := newBenchClock()
-	p := processor.New(st, processor.Options{Clock: clk, Instance: "bench"})
+	p := processor.New(st, processor.Options{Clock: clk, Instance: "bench", NoDecisionLog: noDecisionLog})
 	evs := benchAlertingEvents(benchChecks)
 	for _, ev := range evs {
 		_, err := st.UpdateCheck(ctx, ev.CheckName(), true, func(u *store.CheckUpdate) error {
@@ -199,7 +199,7 @@ func benchSetUpAlerting(b *testing.B) (*memory.Store, *benchClock, *processor.Pr
 // BenchmarkProcessAlerting measures the processor alone on events that each make a
 // notification: the notification is built, encoded and enqueued.
 func BenchmarkProcessAlerting(b *testing.B) {
-	st, clk, p, evs := benchSetUpAlerting(b)
+	st, clk, p, evs := benchSetUpAlerting(b, false)
 	defer st.Close()
 	ctx := context.Background()
 
@@ -279,12 +279,18 @@ func benchSetUpRouting(b *testing.B, st *memory.Store) {
 // that each make a notification: Process, then the notifier takes the notification
 // off its queue, decodes it and routes it with Notify, which enqueues one alert
 // per medium (three here).
-func BenchmarkProcessAlertingNotify(b *testing.B) {
-	st, clk, p, evs := benchSetUpAlerting(b)
+func BenchmarkProcessAlertingNotify(b *testing.B) { benchAlertingNotify(b, false) }
+
+// BenchmarkProcessAlertingNotifyNoDecisionLog is BenchmarkProcessAlertingNotify
+// with the decision log off, to show what the log costs.
+func BenchmarkProcessAlertingNotifyNoDecisionLog(b *testing.B) { benchAlertingNotify(b, true) }
+
+func benchAlertingNotify(b *testing.B, noDecisionLog bool) {
+	st, clk, p, evs := benchSetUpAlerting(b, noDecisionLog)
 	defer st.Close()
 	benchSetUpRouting(b, st)
 	ctx := context.Background()
-	n := notifier.New(st, notifier.Options{Clock: clk, DefaultContactTimezone: time.UTC})
+	n := notifier.New(st, notifier.Options{Clock: clk, DefaultContactTimezone: time.UTC, NoDecisionLog: noDecisionLog})
 	notes := st.Queue("notifications")
 	alertQueues := make([]string, len(benchTransports))
 	for i, t := range benchTransports {

@@ -77,6 +77,12 @@ type Options struct {
 
 	// Observer, when set, is told of the events handled. Default: none.
 	Observer Observer
+
+	// NoDecisionLog turns off the decision log. By default a processor over a
+	// store that is a store.DecisionLog records there what it made of every
+	// event that was not an ok result of a check already ok: which filter kept
+	// it from notifying and why, or the notification it made.
+	NoDecisionLog bool
 }
 
 // Validate reports settings that cannot work together.
@@ -92,9 +98,11 @@ type Processor struct {
 	store    Store
 	batcher  store.CheckBatcher
 	archiver store.Archiver
-	opts     Options
-	log      *slog.Logger
-	count    atomic.Int64
+	// decisions is the store's decision log, nil when none is kept.
+	decisions store.DecisionLog
+	opts      Options
+	log       *slog.Logger
+	count     atomic.Int64
 	// unsaved are statistics the store failed to take, added with the next.
 	unsavedMu sync.Mutex
 	unsaved   flapjack.Statistics
@@ -138,6 +146,9 @@ func New(s Store, opts Options) *Processor {
 	} else {
 		p.batcher = loopBatcher{s}
 	}
+	if l, ok := s.(store.DecisionLog); ok && !opts.NoDecisionLog {
+		p.decisions = l
+	}
 	if a, ok := s.(store.Archiver); ok {
 		p.archiver = a
 	} else if opts.ArchiveEvents && p.err == nil {
@@ -174,6 +185,7 @@ func (p *Processor) Process(ctx context.Context, ev flapjack.Event) (Result, err
 	}
 	dec := &w.dec
 	p.addStats(ctx, now, dec.Stats)
+	p.recordDecisions(ctx, w.records)
 	if p.log.Enabled(ctx, slog.LevelDebug) {
 		p.log.LogAttrs(ctx, slog.LevelDebug, "event processed",
 			slog.String("check", check.Name), slog.String("state", ev.State),
@@ -193,16 +205,26 @@ type processWork struct {
 	dec   Decision
 	msg   [1]store.Message
 	buf   *[]byte // the notification's payload, borrowed from bufpool
+	// The decision log's record of the decision, when one is kept: made only
+	// for decisions worth recording, so steady ok events pay nothing.
+	records []flapjack.DecisionRecord
 }
 
 // update decides for the event on the check in u. It may run more than once.
 func (w *processWork) update(u *store.CheckUpdate) error {
 	p := w.p
+	prev := u.Check.Condition
 	w.dec = Decide(Input{
 		Check: &u.Check, Created: u.Created, Event: &w.ev, Now: w.now,
 		Settings: p.opts.Settings, Filters: p.opts.Filters, NewID: uuid.NewString,
 	})
 	u.History = w.dec.History
+	w.records = w.records[:0]
+	if p.decisions != nil {
+		if r, ok := decisionOf(&u.Check, &w.ev, prev, &w.dec, w.now); ok {
+			w.records = append(w.records, r)
+		}
+	}
 	if n := w.dec.Notification; n != nil {
 		n.EventCount = w.count
 		if w.buf == nil {

@@ -50,6 +50,8 @@ type Store struct {
 
 	leases leaseTable
 
+	decisions decisionTable
+
 	queuesMu sync.Mutex
 	queues   map[string]*queue
 	closed   bool // queues made after Close are born closed
@@ -333,6 +335,7 @@ func (s *Store) DeleteCheck(ctx context.Context, name string) error {
 	delete(s.byAckHash, e.check.AckHash)
 	delete(s.alertable, name)
 	s.indexMu.Unlock()
+	s.decisions.drop(e.check.ID)
 	return nil
 }
 

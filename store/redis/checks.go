@@ -272,7 +272,7 @@ func (s *Store) DeleteCheck(ctx context.Context, name string) error {
 			return fmt.Errorf("decode check: %w", err)
 		}
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Del(ctx, key, s.k.history(c.ID))
+			p.Del(ctx, key, s.k.history(c.ID), s.k.decisions(c.ID))
 			p.HDel(ctx, s.k.checksByID(), c.ID)
 			p.HDel(ctx, s.k.checksByAckHash(), c.AckHash)
 			p.SRem(ctx, s.k.checksAlertable(), name)

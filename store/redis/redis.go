@@ -49,6 +49,7 @@
 //
 //	check:<name>                     string  a check (JSON)
 //	check_history:<check id>         list    its states, oldest first (JSON)
+//	decisions:<check id>             list    its decision log, newest first (see decisions.go)
 //	checks:names                     zset    every check name (score 0, so sorted by name)
 //	checks:by_id                     hash    check id → name
 //	checks:by_ack_hash               hash    ack hash → name
@@ -238,6 +239,7 @@ type keys struct{ prefix string }
 
 func (k keys) check(name string) string     { return k.prefix + "check:" + name }
 func (k keys) history(id string) string     { return k.prefix + "check_history:" + id }
+func (k keys) decisions(id string) string   { return k.prefix + "decisions:" + id }
 func (k keys) checkNames() string           { return k.prefix + "checks:names" }
 func (k keys) checksByID() string           { return k.prefix + "checks:by_id" }
 func (k keys) checksByAckHash() string      { return k.prefix + "checks:by_ack_hash" }
