@@ -276,6 +276,9 @@ type Contact struct {
 	// Timezone is an IANA zone name such as "Europe/Rome"; empty means the
 	// notifier's default contact time zone.
 	Timezone string `json:"timezone,omitempty"`
+	// Tags are tag names, sorted, as on checks. They group contacts; routing
+	// does not read them.
+	Tags []string `json:"tags,omitempty"`
 }
 
 // Medium is one delivery address of a contact on one transport.

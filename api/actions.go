@@ -42,10 +42,17 @@ func (s *server) statistics() *resource {
 var freshnessBuckets = []int64{0, 60, 300, 900, 3600}
 
 // getMetrics answers GET /metrics: the singleton of v2's metrics resource.
-// total_keys is not kept by every store and is left out.
+// total_keys is there when the store counts its keys (store.KeyCounter).
 func (s *server) getMetrics(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	attrs := map[string]any{}
+	if kc, ok := s.st.(store.KeyCounter); ok {
+		keys, err := kc.KeyCount(ctx)
+		if err != nil {
+			return err
+		}
+		attrs["total_keys"] = keys
+	}
 	n, err := s.st.Queue(s.opts.EventsQueue).Len(ctx)
 	if err != nil {
 		return err

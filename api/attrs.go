@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/x/flapjack/internal/uuid"
@@ -131,6 +132,21 @@ func (v *validation) toMany(in *input, name string) (ids []string, given bool) {
 		return nil, true
 	}
 	return rel.ids, true
+}
+
+// tagNames validates the names of tags given to a check, a contact or a rule
+// and returns them as the record keeps them: lower-cased, sorted, each once;
+// nil for none.
+func (v *validation) tagNames(names []string) []string {
+	var out []string
+	for _, t := range names {
+		if !tagPattern.MatchString(t) {
+			v.add("tag " + t + " is not a valid tag name")
+		}
+		out = append(out, strings.ToLower(t))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // alreadyExist is the conflict answer for create ids in use.

@@ -20,6 +20,11 @@ const (
 	WebLogoutPath = "/web/logout"
 )
 
+// sameOrigin refuses cross-site requests to sign out, as the web interface
+// refuses its other forms' (a sign-out is no secret, but no other site should
+// end the session).
+var sameOrigin = http.NewCrossOriginProtection()
+
 // constantTimeCompare compares tokens; a variable so that tests can see it is
 // used.
 var constantTimeCompare = subtle.ConstantTimeCompare
@@ -100,6 +105,10 @@ func RequireTokens(read, write []string, next http.Handler) http.Handler {
 			t.login(w, r)
 			return
 		case path == WebLogoutPath && r.Method == http.MethodPost:
+			if err := sameOrigin.Check(r); err != nil {
+				http.Error(w, "Forbidden: cross-origin request", http.StatusForbidden)
+				return
+			}
 			setTokenCookie(w, r, "", -1)
 			http.Redirect(w, r, WebLoginPath, http.StatusSeeOther)
 			return

@@ -3,10 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/x/flapjack"
 	"github.com/x/flapjack/store"
@@ -33,29 +35,60 @@ func (s *server) checkRecord(c flapjack.Check) *record {
 	return rec
 }
 
+// stamped is the id of a record with the time it is ordered by.
+type stamped struct {
+	at time.Time
+	id string
+}
+
+// newestFirst returns the ids of items, the newest first; items of the same
+// time keep their order.
+func newestFirst(items []stamped) []string {
+	slices.SortStableFunc(items, func(a, b stamped) int { return b.at.Compare(a.at) })
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.id
+	}
+	return ids
+}
+
+// maintenanceStamps stamps maintenances with their start; with current, only
+// those covering now.
+func maintenanceStamps(ms []flapjack.Maintenance, current bool, now time.Time) []stamped {
+	var out []stamped
+	for _, m := range ms {
+		if !current || m.Covers(now) {
+			out = append(out, stamped{m.Start, m.ID})
+		}
+	}
+	return out
+}
+
+// historyStamps stamps the states of a check's history with their creation.
+func (s *server) historyStamps(ctx context.Context, c *flapjack.Check) ([]stamped, error) {
+	hist, err := s.st.History(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]stamped, len(hist))
+	for i, st := range hist {
+		out[i] = stamped{st.CreatedAt, stateID(c.ID, st.CreatedAt)}
+	}
+	return out, nil
+}
+
 // checkLinkage computes a check's relationships other than tags.
 func (s *server) checkLinkage(ctx context.Context, c *flapjack.Check, name string) ([]string, error) {
 	now := s.opts.Clock.Now()
-	maintenanceIDs := func(ms []flapjack.Maintenance, current bool) []string {
-		ms = slices.Clone(ms)
-		slices.SortStableFunc(ms, func(a, b flapjack.Maintenance) int { return b.Start.Compare(a.Start) })
-		var ids []string
-		for _, m := range ms {
-			if !current || m.Covers(now) {
-				ids = append(ids, m.ID)
-			}
-		}
-		return ids
-	}
 	switch name {
 	case "scheduled_maintenances":
-		return maintenanceIDs(c.ScheduledMaintenances, false), nil
+		return newestFirst(maintenanceStamps(c.ScheduledMaintenances, false, now)), nil
 	case "unscheduled_maintenances":
-		return maintenanceIDs(c.UnscheduledMaintenances, false), nil
+		return newestFirst(maintenanceStamps(c.UnscheduledMaintenances, false, now)), nil
 	case "current_scheduled_maintenances":
-		return maintenanceIDs(c.ScheduledMaintenances, true), nil
+		return newestFirst(maintenanceStamps(c.ScheduledMaintenances, true, now)), nil
 	case "current_unscheduled_maintenance":
-		ids := maintenanceIDs(c.UnscheduledMaintenances, true)
+		ids := newestFirst(maintenanceStamps(c.UnscheduledMaintenances, true, now))
 		return ids[:min(len(ids), 1)], nil
 	case "current_state":
 		if c.CurrentState == nil {
@@ -63,15 +96,17 @@ func (s *server) checkLinkage(ctx context.Context, c *flapjack.Check, name strin
 		}
 		return []string{stateID(c.ID, c.CurrentState.CreatedAt)}, nil
 	case "states":
-		hist, err := s.st.History(ctx, c.ID)
+		stamps, err := s.historyStamps(ctx, c)
 		if err != nil {
 			return nil, err
 		}
-		ids := make([]string, 0, len(hist))
-		for i := len(hist) - 1; i >= 0; i-- {
-			ids = append(ids, stateID(c.ID, hist[i].CreatedAt))
+		return newestFirst(stamps), nil
+	case "latest_notifications":
+		stamps := make([]stamped, len(c.LatestNotifications))
+		for i, n := range c.LatestNotifications {
+			stamps[i] = stamped{n.CreatedAt, notificationStateID(c.ID, n)}
 		}
-		return ids, nil
+		return newestFirst(stamps), nil
 	case "alerting_media", "contacts":
 		if !c.Enabled {
 			return nil, nil
@@ -127,11 +162,8 @@ func readCheck(v *validation, in *input) *checkFields {
 	f.hasIFD = v.integer(in, "initial_failure_delay", 0, true, &f.ifd)
 	f.hasRFD = v.integer(in, "repeat_failure_delay", 0, true, &f.rfd)
 	f.hasIRD = v.integer(in, "initial_recovery_delay", 0, true, &f.ird)
-	f.tags, f.hasTags = v.toMany(in, "tags")
-	for _, t := range f.tags {
-		if !tagPattern.MatchString(t) {
-			v.add("tag " + t + " is not a valid tag name")
-		}
+	if tags, given := v.toMany(in, "tags"); given {
+		f.tags, f.hasTags = v.tagNames(tags), true
 	}
 	return f
 }
@@ -150,12 +182,7 @@ func (f *checkFields) apply(c *flapjack.Check) {
 		c.InitialRecoveryDelay = f.ird
 	}
 	if f.hasTags {
-		tags := make([]string, 0, len(f.tags))
-		for _, t := range f.tags {
-			tags = append(tags, strings.ToLower(t))
-		}
-		slices.Sort(tags)
-		c.Tags = slices.Compact(tags)
+		c.Tags = f.tags
 	}
 }
 
@@ -172,6 +199,7 @@ func (s *server) checks() *resource {
 			"current_scheduled_maintenances":  {typ: "scheduled_maintenance", toMany: true, includable: true},
 			"current_unscheduled_maintenance": {typ: "unscheduled_maintenance", includable: true},
 			"current_state":                   {typ: "state", includable: true},
+			"latest_notifications":            {typ: "state", toMany: true, includable: true},
 			"scheduled_maintenances":          {typ: "scheduled_maintenance", toMany: true},
 			"unscheduled_maintenances":        {typ: "unscheduled_maintenance", toMany: true},
 			"states":                          {typ: "state", toMany: true},
@@ -179,12 +207,7 @@ func (s *server) checks() *resource {
 		writable: map[string]bool{"tags": true},
 		link: func(ctx context.Context, id, rel string, ids []string) error {
 			var v validation
-			f := &checkFields{tags: ids, hasTags: true}
-			for _, t := range ids {
-				if !tagPattern.MatchString(t) {
-					v.add("tag " + t + " is not a valid tag name")
-				}
-			}
+			f := &checkFields{tags: v.tagNames(ids), hasTags: true}
 			if err := v.err(); err != nil {
 				return err
 			}
@@ -317,9 +340,13 @@ func (s *server) checks() *resource {
 	}
 }
 
-// tags are read-only here: a tag exists while a check or a rule carries it, and
-// its id is its name. Tags are written through the tags relationships of checks
-// and rules.
+// tagCarriers are the relationships of a tag to what carries it; they are
+// writable.
+var tagCarriers = []string{"checks", "contacts", "rules"}
+
+// tags have no record of their own: a tag exists while a check, a contact or
+// a rule carries it, and its id is its name. Tags are written through the tags
+// relationships of those records, or through a tag's relationships to them.
 func (s *server) tags() *resource {
 	list := func(ctx context.Context) ([]*record, error) {
 		checks, err := s.st.QueryChecks(ctx, store.CheckQuery{})
@@ -331,18 +358,29 @@ func (s *server) tags() *resource {
 			return nil, err
 		}
 		byName := map[string]*record{}
+		tagged := map[string][]*flapjack.Check{}
 		tag := func(name string) *record {
 			r := byName[name]
 			if r == nil {
 				r = &record{id: name, attrs: map[string]any{"name": name}, rels: map[string][]string{}}
+				r.lazy = func(ctx context.Context, rel string) ([]string, error) {
+					return s.tagAggregate(ctx, tagged[name], rel)
+				}
 				byName[name] = r
 			}
 			return r
 		}
-		for _, c := range checks {
+		for i, c := range checks {
 			for _, t := range c.Tags {
 				r := tag(t)
 				r.rels["checks"] = append(r.rels["checks"], c.ID)
+				tagged[t] = append(tagged[t], &checks[i])
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(rt.Contacts)) {
+			for _, t := range rt.Contacts[id].Tags {
+				r := tag(t)
+				r.rels["contacts"] = append(r.rels["contacts"], id)
 			}
 		}
 		for _, rule := range rt.Rules {
@@ -358,15 +396,23 @@ func (s *server) tags() *resource {
 		slices.SortFunc(out, func(a, b *record) int { return strings.Compare(a.id, b.id) })
 		return out, nil
 	}
+	carriers := map[string]bool{}
+	for _, rel := range tagCarriers {
+		carriers[rel] = true
+	}
 	return &resource{
 		typ: "tag", path: "tags", title: "Tag",
 		attrs: []attrSpec{{"name", kString}},
 		rels: map[string]relSpec{
-			"checks": {typ: "check", toMany: true, includable: true},
-			"rules":  {typ: "rule", toMany: true, includable: true},
+			"checks":                   {typ: "check", toMany: true, includable: true},
+			"contacts":                 {typ: "contact", toMany: true, includable: true},
+			"rules":                    {typ: "rule", toMany: true, includable: true},
+			"scheduled_maintenances":   {typ: "scheduled_maintenance", toMany: true},
+			"states":                   {typ: "state", toMany: true},
+			"unscheduled_maintenances": {typ: "unscheduled_maintenance", toMany: true},
 		},
 		list:     list,
-		writable: map[string]bool{"checks": true, "rules": true},
+		writable: carriers,
 		link: func(ctx context.Context, id, rel string, ids []string) error {
 			return s.setTagged(ctx, id, rel, ids, true)
 		},
@@ -378,7 +424,7 @@ func (s *server) tags() *resource {
 			var v validation
 			var ids []string
 			for _, in := range ins {
-				if err := checkInput(in, []string{"name"}, map[string]bool{"checks": true, "rules": true}); err != nil {
+				if err := checkInput(in, []string{"name"}, carriers); err != nil {
 					return nil, err
 				}
 				var name string
@@ -393,10 +439,13 @@ func (s *server) tags() *resource {
 				if slices.ContainsFunc(existing, func(r *record) bool { return r.id == name }) || slices.Contains(ids, name) {
 					return nil, alreadyExist("Tags", []string{name})
 				}
-				checks, _ := v.toMany(in, "checks")
-				rules, _ := v.toMany(in, "rules")
-				if len(checks)+len(rules) == 0 {
-					v.add("a tag needs at least one check or rule to carry it")
+				carried := 0
+				for _, rel := range tagCarriers {
+					linked, _ := v.toMany(in, rel)
+					carried += len(linked)
+				}
+				if carried == 0 {
+					v.add("a tag needs at least one check, contact or rule to carry it")
 				}
 				ids = append(ids, name)
 			}
@@ -404,7 +453,7 @@ func (s *server) tags() *resource {
 				return nil, err
 			}
 			for i, in := range ins {
-				for _, rel := range []string{"checks", "rules"} {
+				for _, rel := range tagCarriers {
 					if r, ok := in.Relationships[rel]; ok {
 						if err := s.setTagged(ctx, ids[i], rel, r.ids, false); err != nil {
 							return nil, err
@@ -416,7 +465,7 @@ func (s *server) tags() *resource {
 		},
 		remove: func(ctx context.Context, ids []string) error {
 			for _, id := range ids {
-				for _, rel := range []string{"checks", "rules"} {
+				for _, rel := range tagCarriers {
 					if err := s.setTagged(ctx, id, rel, nil, true); err != nil {
 						return err
 					}
@@ -427,9 +476,40 @@ func (s *server) tags() *resource {
 	}
 }
 
-// setTagged gives tag to the checks or rules (rel) with the given ids; with
-// exclusive it also takes it from every other one.
+// tagAggregate computes the read-only relationships of a tag that gather the
+// states and maintenances of the checks carrying it, the newest first.
+func (s *server) tagAggregate(ctx context.Context, checks []*flapjack.Check, rel string) ([]string, error) {
+	var stamps []stamped
+	for _, c := range checks {
+		switch rel {
+		case "scheduled_maintenances":
+			stamps = append(stamps, maintenanceStamps(c.ScheduledMaintenances, false, time.Time{})...)
+		case "unscheduled_maintenances":
+			stamps = append(stamps, maintenanceStamps(c.UnscheduledMaintenances, false, time.Time{})...)
+		case "states":
+			hist, err := s.historyStamps(ctx, c)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // deleted meanwhile
+			} else if err != nil {
+				return nil, err
+			}
+			stamps = append(stamps, hist...)
+		default:
+			return nil, nil
+		}
+	}
+	return newestFirst(stamps), nil
+}
+
+// setTagged gives tag to the checks, contacts or rules (rel) with the given
+// ids; with exclusive it also takes it from every other one.
 func (s *server) setTagged(ctx context.Context, tag, rel string, ids []string, exclusive bool) error {
+	// change reports whether a record carrying has (or not) the tag must be
+	// written.
+	change := func(id string, has bool) (bool, bool) {
+		want := slices.Contains(ids, id)
+		return want, has != want && (want || exclusive)
+	}
 	switch rel {
 	case "checks":
 		for _, id := range ids {
@@ -444,14 +524,36 @@ func (s *server) setTagged(ctx context.Context, tag, rel string, ids []string, e
 			return err
 		}
 		for _, c := range checks {
-			want := slices.Contains(ids, c.ID)
-			if c.HasTag(tag) == want || (!want && !exclusive) {
+			want, write := change(c.ID, c.HasTag(tag))
+			if !write {
 				continue
 			}
 			if _, err := s.st.UpdateCheck(ctx, c.Name, false, func(u *store.CheckUpdate) error {
 				u.Check.Tags = retag(u.Check.Tags, tag, want)
 				return nil
 			}); err != nil {
+				return err
+			}
+		}
+	case "contacts":
+		rt, err := s.st.Routing(ctx)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if rt.Contacts[id] == nil {
+				return errorf(http.StatusNotFound, "could not find Contact record, id: '%s'", id)
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(rt.Contacts)) {
+			c := rt.Contacts[id]
+			want, write := change(id, slices.Contains(c.Tags, tag))
+			if !write {
+				continue
+			}
+			changed := *c
+			changed.Tags = retag(c.Tags, tag, want)
+			if err := s.st.PutContact(ctx, changed); err != nil {
 				return err
 			}
 		}
@@ -466,8 +568,8 @@ func (s *server) setTagged(ctx context.Context, tag, rel string, ids []string, e
 			}
 		}
 		for _, r := range rt.Rules {
-			want := slices.Contains(ids, r.ID)
-			if slices.Contains(r.Tags, tag) == want || (!want && !exclusive) {
+			want, write := change(r.ID, slices.Contains(r.Tags, tag))
+			if !write {
 				continue
 			}
 			changed := *r

@@ -230,8 +230,21 @@ func stateID(checkID string, createdAt time.Time) string {
 	return derivedID(checkID, createdAt.UTC().Format(time.RFC3339Nano))
 }
 
-// states are the checks' histories. A state has no id of its own in the store:
-// its id is derived from its check's and its creation time.
+// notificationStateID is the id of the state a check's latest notification n
+// was made from. A notification of a change of condition was made from the
+// history entry created at the same time, and has its id; the others (a
+// repeated problem, an acknowledgement) are states of their own.
+func notificationStateID(checkID string, n flapjack.State) string {
+	if n.Action == flapjack.NoAction {
+		return stateID(checkID, n.CreatedAt)
+	}
+	return derivedID(checkID, n.CreatedAt.UTC().Format(time.RFC3339Nano), string(n.Action))
+}
+
+// states are the checks' histories and the states their latest notifications
+// were made from. A state has no id of its own in the store: its id is derived
+// from its check's and its creation time (and its action, for a notification
+// of one).
 func (s *server) states() *resource {
 	return &resource{
 		typ: "state", path: "states", title: "State",
@@ -253,13 +266,15 @@ func (s *server) states() *resource {
 				if n := len(hist); n > 0 && c.CurrentState != nil && hist[n-1].CreatedAt.Equal(c.CurrentState.CreatedAt) {
 					hist[n-1] = *c.CurrentState
 				}
-				for _, st := range hist {
+				seen := make(map[string]bool, len(hist))
+				add := func(id string, st flapjack.State) {
 					var perf any
 					if len(st.Perfdata) > 0 {
 						perf = st.Perfdata
 					}
+					seen[id] = true
 					out = append(out, &record{
-						id: stateID(c.ID, st.CreatedAt),
+						id: id,
 						attrs: map[string]any{
 							"created_at": st.CreatedAt, "updated_at": st.UpdatedAt,
 							"condition": nullable(string(st.Condition)), "action": nullable(string(st.Action)),
@@ -267,6 +282,14 @@ func (s *server) states() *resource {
 						},
 						rels: map[string][]string{"check": {c.ID}},
 					})
+				}
+				for _, st := range hist {
+					add(stateID(c.ID, st.CreatedAt), st)
+				}
+				for _, n := range c.LatestNotifications {
+					if id := notificationStateID(c.ID, n); !seen[id] {
+						add(id, n)
+					}
 				}
 			}
 			return out, nil

@@ -69,10 +69,44 @@ func (s *server) relationship(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// getLinkage answers a relationship GET. Filters name the relationship's
+// records' attributes after the relationship, "filter=states.condition:critical",
+// and take the values of a collection's filters.
 func (s *server) getLinkage(w http.ResponseWriter, r *http.Request, rs *resource, spec relSpec, ids []string) error {
-	q, err := parseQuery(url.Values{"page": r.URL.Query()["page"], "per_page": r.URL.Query()["per_page"]}, rs, s)
+	params := r.URL.Query()
+	q, err := parseQuery(url.Values{"page": params["page"], "per_page": params["per_page"]}, rs, s)
 	if err != nil {
 		return err
+	}
+	target := s.resources[spec.typ]
+	fetch := s.fetcher()
+	if raw := append(params["filter"], params["filter[]"]...); len(raw) > 0 {
+		filters := make([]filter, 0, len(raw))
+		for _, f := range raw {
+			attr, ok := strings.CutPrefix(f, r.PathValue("rel")+".")
+			if !ok || target == nil {
+				key, _, _ := strings.Cut(f, ":")
+				return errorf(http.StatusForbidden, "Invalid filter key: %q", key)
+			}
+			parsed, err := parseFilter(attr, target)
+			if err != nil {
+				return err
+			}
+			filters = append(filters, parsed)
+		}
+		kept := ids[:0:0]
+		for _, id := range ids {
+			rec, err := fetch(r.Context(), target, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if !slices.ContainsFunc(filters, func(f filter) bool { return !f.match(value(rec, f.attr.name)) }) {
+				kept = append(kept, id)
+			}
+		}
+		ids = kept
 	}
 	total := len(ids)
 	if spec.toMany {
@@ -91,12 +125,10 @@ func (s *server) getLinkage(w http.ResponseWriter, r *http.Request, rs *resource
 	} else {
 		doc["data"] = nil
 	}
-	if inc := r.URL.Query().Get("include"); inc != "" {
-		target := s.resources[spec.typ]
+	if inc := params.Get("include"); inc != "" {
 		if inc != r.PathValue("rel") || target == nil || !spec.includable {
 			return errorf(http.StatusForbidden, "Invalid include: %q", inc)
 		}
-		fetch := s.fetcher()
 		included := []any{}
 		q := &query{}
 		for _, id := range ids {

@@ -31,7 +31,7 @@ func (s *server) contacts() *resource {
 		out := make([]*record, 0, len(rt.Contacts))
 		for _, c := range rt.Contacts {
 			r := &record{id: c.ID, attrs: map[string]any{"name": c.Name, "timezone": nullable(c.Timezone)},
-				rels: map[string][]string{}}
+				rels: map[string][]string{"tags": slices.Clone(c.Tags)}}
 			for _, m := range rt.Media {
 				if m.ContactID == c.ID {
 					r.rels["media"] = append(r.rels["media"], m.ID)
@@ -58,7 +58,7 @@ func (s *server) contacts() *resource {
 		return out
 	})
 	read := func(v *validation, in *input, c *flapjack.Contact) {
-		if err := checkInput(in, []string{"name", "timezone"}, nil); err != nil {
+		if err := checkInput(in, []string{"name", "timezone"}, map[string]bool{"tags": true}); err != nil {
 			v.fail(err)
 			return
 		}
@@ -68,6 +68,9 @@ func (s *server) contacts() *resource {
 				v.add("timezone " + c.Timezone + " is not a valid time zone")
 			}
 		}
+		if tags, given := v.toMany(in, "tags"); given {
+			c.Tags = v.tagNames(tags)
+		}
 	}
 	return &resource{
 		typ: "contact", path: "contacts", title: "Contact",
@@ -76,6 +79,25 @@ func (s *server) contacts() *resource {
 			"checks": {typ: "check", toMany: true, includable: true},
 			"media":  {typ: "medium", toMany: true, includable: true},
 			"rules":  {typ: "rule", toMany: true, includable: true},
+			"tags":   {typ: "tag", toMany: true, includable: true},
+		},
+		writable: map[string]bool{"tags": true},
+		link: func(ctx context.Context, id, rel string, ids []string) error {
+			rt, err := s.st.Routing(ctx)
+			if err != nil {
+				return err
+			}
+			old := rt.Contacts[id]
+			if old == nil {
+				return errorf(http.StatusNotFound, "could not find Contact record, id: '%s'", id)
+			}
+			c := *old
+			var v validation
+			c.Tags = v.tagNames(ids)
+			if err := v.err(); err != nil {
+				return err
+			}
+			return s.st.PutContact(ctx, c)
 		},
 		list: list,
 		create: func(ctx context.Context, ins []*input) ([]string, error) {
@@ -361,15 +383,7 @@ func (s *server) rules() *resource {
 			r.MediaIDs = slices.Compact(slices.Sorted(slices.Values(media)))
 		}
 		if tags, given := v.toMany(in, "tags"); given {
-			r.Tags = nil
-			for _, t := range tags {
-				if !tagPattern.MatchString(t) {
-					v.add("tag " + t + " is not a valid tag name")
-				}
-				r.Tags = append(r.Tags, strings.ToLower(t))
-			}
-			slices.Sort(r.Tags)
-			r.Tags = slices.Compact(r.Tags)
+			r.Tags = v.tagNames(tags)
 		}
 		contact, given := v.toOne(in, "contact")
 		switch {

@@ -142,6 +142,12 @@ type JSONAPI struct {
 	// configuration file's folder. Default: plain HTTP.
 	TLSCertFile string `json:"tls_cert_file"`
 	TLSKeyFile  string `json:"tls_key_file"`
+	// AccessLog, when set, is a file each request to the server (but those of
+	// the web interface, which [gateways.web] access_log logs) is appended
+	// to, in the Combined Log Format. A relative path is resolved against the
+	// configuration file's folder; the file is opened again at every reload
+	// (SIGHUP), for log rotation. Default: none.
+	AccessLog string `json:"access_log"`
 }
 
 // AuthRequired reports whether requests need a bearer token.
@@ -355,11 +361,14 @@ func (c *Config) Validate() error {
 	for _, name := range slices.Sorted(maps.Keys(c.Gateways)) {
 		var problems []keyProblem
 		var level string
-		if name == "jsonapi" {
+		switch name {
+		case "jsonapi":
 			var j JSONAPI
 			j, problems = c.jsonAPI()
 			level = j.LogLevel
-		} else {
+		case "web":
+			_, problems = c.web()
+		default:
 			var g Gateway
 			problems = decodeTable(c.Gateways[name], &g, false)
 			level = g.LogLevel
@@ -403,6 +412,7 @@ func (c *Config) Warnings() []string {
 		w = append(w, fmt.Sprintf("%s: [redis] driver %q is a Flapjack v2 setting with no meaning here; ignored",
 			c.Where("redis.driver"), c.Redis.Driver))
 	}
+	w = append(w, c.webWarnings()...)
 	return w
 }
 
@@ -444,7 +454,12 @@ func (c *Config) jsonAPI() (JSONAPI, []keyProblem) {
 		return j, []keyProblem{{"port", fmt.Sprintf("port %d is not between 1 and 65535", j.Port)}}
 	}
 	j.TLSCertFile, j.TLSKeyFile = c.resolve(j.TLSCertFile), c.resolve(j.TLSKeyFile)
-	return j, j.securityProblems(*j.Enabled)
+	j.AccessLog = c.resolve(j.AccessLog)
+	problems := j.securityProblems(*j.Enabled)
+	if p := accessLogProblem(j.AccessLog); p != nil {
+		problems = append(problems, *p)
+	}
+	return j, problems
 }
 
 // securityProblems checks the tokens and the TLS files. Tokens are never part

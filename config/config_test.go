@@ -281,8 +281,8 @@ func TestErrors(t *testing.T) {
 		name: "unknown jsonapi keys",
 		text: "[gateways.jsonapi]\nprot = 3081\nbind = \"::1\"\n",
 		want: []string{
-			`flapjack.toml:3: [gateways.jsonapi] unknown key "bind" (known: enabled, bind_address, port, processor_queue, log_level, tokens_read, tokens_write, tls_cert_file, tls_key_file)`,
-			`flapjack.toml:2: [gateways.jsonapi] unknown key "prot" (known: enabled, bind_address, port, processor_queue, log_level, tokens_read, tokens_write, tls_cert_file, tls_key_file)`,
+			`flapjack.toml:3: [gateways.jsonapi] unknown key "bind" (known: enabled, bind_address, port, processor_queue, log_level, tokens_read, tokens_write, tls_cert_file, tls_key_file, access_log)`,
+			`flapjack.toml:2: [gateways.jsonapi] unknown key "prot" (known: enabled, bind_address, port, processor_queue, log_level, tokens_read, tokens_write, tls_cert_file, tls_key_file, access_log)`,
 		},
 	}, {
 		name: "jsonapi as an inline table",

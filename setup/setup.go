@@ -57,6 +57,7 @@ type Contact struct {
 	ID       string   `yaml:"id"`
 	Name     string   `yaml:"name"`
 	Timezone string   `yaml:"timezone"`
+	Tags     []string `yaml:"tags"`
 	Media    []Medium `yaml:"media"`
 	Rules    []Rule   `yaml:"rules"`
 	Line     int      `yaml:"-"`
@@ -282,6 +283,7 @@ func (d *Data) Validate() error {
 				e.Add(c.Line, "contact %q: unknown time zone %q", c.ID, c.Timezone)
 			}
 		}
+		validateTags(e, c.Line, "contact "+quote(c.ID), c.Tags)
 		own := map[string]bool{}
 		for _, m := range c.Media {
 			unique(m.Line, "medium", m.ID)
@@ -371,7 +373,8 @@ type Store interface {
 }
 
 // Apply writes the data into s: checks are created or have their tags, enabled flag
-// and delays set; contacts, media and rules are created or replaced.
+// and delays set; contacts (with their tags), media and rules are created or
+// replaced.
 func (d *Data) Apply(ctx context.Context, s Store) error {
 	for _, c := range d.Checks {
 		_, err := s.UpdateCheck(ctx, c.Name, true, func(u *store.CheckUpdate) error {
@@ -387,7 +390,7 @@ func (d *Data) Apply(ctx context.Context, s Store) error {
 		}
 	}
 	for _, c := range d.Contacts {
-		if err := s.PutContact(ctx, flapjack.Contact{ID: c.ID, Name: c.Name, Timezone: c.Timezone}); err != nil {
+		if err := s.PutContact(ctx, flapjack.Contact{ID: c.ID, Name: c.Name, Timezone: c.Timezone, Tags: normaliseTags(c.Tags)}); err != nil {
 			return fmt.Errorf("set up contact %q: %w", c.ID, err)
 		}
 		for _, m := range c.Media {

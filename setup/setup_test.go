@@ -52,6 +52,7 @@ contacts:
         strategy: no_tag
         media: [ops_pd]
   - id: dev
+    tags: [Nights, dev]
     media:
       - {id: dev_hook, transport: webhook, address: "https://hooks.example.com/dev"}
     rules:
@@ -102,13 +103,13 @@ func TestParseAndApply(t *testing.T) {
 	}
 	wantContacts := map[string]flapjack.Contact{
 		"ops": {ID: "ops", Name: "Ops on call", Timezone: "Europe/Rome"},
-		"dev": {ID: "dev"},
+		"dev": {ID: "dev", Tags: []string{"dev", "nights"}},
 	}
 	if len(rt.Contacts) != len(wantContacts) {
 		t.Errorf("%d contacts stored, want %d", len(rt.Contacts), len(wantContacts))
 	}
 	for id, want := range wantContacts {
-		if got := rt.Contacts[id]; got == nil || *got != want {
+		if got := rt.Contacts[id]; got == nil || !reflect.DeepEqual(*got, want) {
 			t.Errorf("contact %s = %+v, want %+v", id, got, want)
 		}
 	}
@@ -300,6 +301,7 @@ func TestProblems(t *testing.T) {
       - {id: r5, strategy: global, time_restriction_ical: "garbage"}
       - {id: r6, strategy: global, media: [a_email, b_email, nowhere]}
   - id: b
+    tags: [ok, "bad tag"]
     media: [{id: b_email, transport: email, address: b@example.com}]
 `,
 		want: []string{
@@ -311,6 +313,7 @@ func TestProblems(t *testing.T) {
 			`setup.yaml:9: rule "r5": time restriction: malformed iCalendar: ical: malformed content line: missing colon`,
 			`setup.yaml:10: rule "r6": medium "b_email" is not one of its contact's media`,
 			`setup.yaml:10: rule "r6": medium "nowhere" is not one of its contact's media`,
+			`setup.yaml:11: contact "b": tag "bad tag" may hold only letters, digits and - _ . |`,
 		},
 	}, {
 		name: "unknown keys at every level",
@@ -328,7 +331,7 @@ contacts:
 `,
 		want: []string{
 			`setup.yaml:1: unknown key "chekcs" (known: checks, contacts)`,
-			`setup.yaml:4: unknown key "emial" (known: id, name, timezone, media, rules)`,
+			`setup.yaml:4: unknown key "emial" (known: id, name, timezone, tags, media, rules)`,
 			`setup.yaml:8: unknown key "adress" (known: id, transport, address, interval, rollup_threshold, pagerduty_subdomain, pagerduty_token, pagerduty_ack_duration)`,
 			`setup.yaml:11: unknown key "stratgy" (known: id, name, enabled, blackhole, strategy, tags, conditions, time_restriction_ical, media)`,
 		},
@@ -356,12 +359,12 @@ contacts:
 		text: "contacts:\n  - id: a\n    media:\n      - {id: m, transport: email, address: x, interval: abc}\n    nmae: A\n",
 		want: []string{
 			"setup.yaml:4: cannot unmarshal !!str `abc` into int64",
-			`setup.yaml:5: unknown key "nmae" (known: id, name, timezone, media, rules)`,
+			`setup.yaml:5: unknown key "nmae" (known: id, name, timezone, tags, media, rules)`,
 		},
 	}, {
 		name: "a list where a mapping belongs",
 		text: "contacts:\n  - [a, b]\n",
-		want: []string{`setup.yaml:2: expected a mapping of id, name, timezone, media, rules`},
+		want: []string{`setup.yaml:2: expected a mapping of id, name, timezone, tags, media, rules`},
 	}, {
 		name: "a scalar document",
 		text: "just text\n",

@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"github.com/x/flapjack/internal/servertest"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/x/flapjack/api"
+	"github.com/x/flapjack/web"
 )
 
 // findBrowser looks for a Chromium or Chrome binary in PATH.
@@ -170,5 +175,33 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("scheduled maintenance not ended:\n%s", s)
 	}
 	shot("check_maintenance_ended")
+
+	// Behind tokens, as the daemon serves it: sign in, then sign out.
+	mux := http.NewServeMux()
+	mux.Handle("/web/", web.Handler(f.st, web.Options{Prefix: "/web", Clock: f.clock, SignOutPath: api.WebLogoutPath}))
+	guarded := httptest.NewServer(api.RequireTokens(nil, []string{"s3cret-token"}, mux))
+	defer guarded.Close()
+	navigate := func(url string, status int) {
+		t.Helper()
+		resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(url))
+		if err != nil {
+			t.Fatalf("load %s: %v", url, err)
+		}
+		if resp.Status != int64(status) {
+			t.Fatalf("load %s: status %d, want %d", url, resp.Status, status)
+		}
+	}
+	navigate(guarded.URL+"/web/checks", http.StatusUnauthorized)
+	submit("sign in", `form button[type=submit]`,
+		chromedp.SetValue(chromedp.CSS(`input[name=token]`), "s3cret-token"))
+	if s := text(); !strings.Contains(s, "Sign out") || !strings.Contains(s, "db1:replication") {
+		t.Fatalf("signed in, the checks list lacks Sign out:\n%s", s)
+	}
+	shot("signed_in")
+	submit("sign out", `form.signout button`)
+	if s := text(); !strings.Contains(s, "Token") || strings.Contains(s, "Sign out") {
+		t.Fatalf("signing out did not lead to the login form:\n%s", s)
+	}
+	navigate(guarded.URL+"/web/checks", http.StatusUnauthorized)
 	t.Logf("screenshots in %s", shots)
 }

@@ -22,9 +22,9 @@
 // or DELETE is handled as that method. Requests that change anything must be
 // POSTs (after the override) from the same origin: the handler rejects
 // cross-site requests by their Sec-Fetch-Site or Origin header
-// (http.CrossOriginProtection), so no CSRF token is needed. A failed action
-// redirects back with its message in the "error" query parameter, a
-// successful one with a "notice".
+// (http.CrossOriginProtection), so no CSRF token is needed. An action
+// redirects back to its page, which shows its message (the error, or a notice
+// of success) once: the message travels in a signed cookie (SessionCookie).
 package web
 
 import (
@@ -40,12 +40,14 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/x/flapjack"
+	"github.com/x/flapjack/api"
 	"github.com/x/flapjack/config"
 	"github.com/x/flapjack/internal/uuid"
 	"github.com/x/flapjack/store"
@@ -78,6 +80,20 @@ type Options struct {
 	Prefix string
 	// PageSize is the number of rows per page of a list. Default 50.
 	PageSize int
+	// SessionSecret is the key that signs the session cookie, which carries
+	// an action's message to the page it leads to. Default: a random key,
+	// so that messages of actions sent before a restart are lost.
+	SessionSecret []byte
+	// ShowExceptions shows the details of an unexpected failure (its error,
+	// the stack of a panic) on the error page; they are always logged.
+	// Default false: the page only says something went wrong.
+	ShowExceptions bool
+	// Logo, when set, replaces the name in the navigation bar.
+	Logo *Logo
+	// SignOutPath, when set, is where the navigation bar's "Sign out" button
+	// posts for a browser signed in with a token: one whose request carries
+	// the cookie of api.RequireTokens. Default: no button.
+	SignOutPath string
 }
 
 // DefaultAckDuration is the length of an acknowledgement whose duration cannot
@@ -103,11 +119,17 @@ func Handler(st Store, opts Options) http.Handler {
 		opts.PageSize = 50
 	}
 	opts.Prefix = strings.TrimSuffix(opts.Prefix, "/")
+	if len(opts.SessionSecret) == 0 {
+		opts.SessionSecret = newSessionSecret()
+	}
 	h := &handler{st: st, opts: opts, tmpl: parseTemplates(opts)}
 
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(assets, "assets/static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	if opts.Logo != nil {
+		mux.Handle("GET "+opts.Logo.path(), opts.Logo)
+	}
 	mux.HandleFunc("GET /{$}", h.page(h.summary))
 	mux.HandleFunc("GET /checks", h.page(h.checks))
 	mux.HandleFunc("GET /checks/{id}", h.page(h.check))
@@ -167,7 +189,7 @@ type view struct {
 }
 
 func (h *handler) page(fn func(r *http.Request) (view, error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return h.recovering(func(w http.ResponseWriter, r *http.Request) {
 		v, err := fn(r)
 		if err != nil {
 			h.fail(w, r, err)
@@ -176,15 +198,45 @@ func (h *handler) page(fn func(r *http.Request) (view, error)) http.HandlerFunc 
 		if v.data == nil {
 			v.data = map[string]any{}
 		}
-		v.data["Now"] = h.opts.Clock.Now()
-		v.data["Error"] = r.URL.Query().Get("error")
-		v.data["Notice"] = r.URL.Query().Get("notice")
-		v.data["Prefix"] = h.opts.Prefix
-		h.render(w, http.StatusOK, v)
+		f := h.takeFlash(w, r)
+		v.data["Error"], v.data["Notice"] = f.Error, f.Notice
+		h.render(w, r, http.StatusOK, v)
+	})
+}
+
+// recovering answers a panic of fn as fail answers an unexpected error.
+func (h *handler) recovering(fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				h.fail(w, r, &panicError{v, debug.Stack()})
+			}
+		}()
+		fn(w, r)
 	}
 }
 
-func (h *handler) render(w http.ResponseWriter, status int, v view) {
+// panicError is a panic of a page or an action.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v\n\n%s", e.value, e.stack) }
+
+// render writes the page v, with what the layout needs besides v's data.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, v view) {
+	v.data["Now"] = h.opts.Clock.Now()
+	v.data["Prefix"] = h.opts.Prefix
+	if h.opts.Logo != nil {
+		v.data["Logo"] = h.opts.Logo.path()
+	}
+	if _, err := r.Cookie(api.TokenCookie); err == nil && h.opts.SignOutPath != "" {
+		v.data["SignOut"] = h.opts.SignOutPath
+	}
 	var buf strings.Builder
 	if err := h.tmpl[v.name].ExecuteTemplate(&buf, "layout", v.data); err != nil {
 		h.opts.Logger.Error("rendering page failed", "page", v.name, "error", err)
@@ -198,8 +250,10 @@ func (h *handler) render(w http.ResponseWriter, status int, v view) {
 	_, _ = w.Write([]byte(buf.String()))
 }
 
+// fail answers err with the error page. The details of an unexpected error
+// are logged, and shown only with ShowExceptions.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusInternalServerError, "Something went wrong; the error was logged."
+	status, msg, detail := http.StatusInternalServerError, "Something went wrong; the error was logged.", ""
 	var he *httpError
 	switch {
 	case errors.As(err, &he):
@@ -208,17 +262,18 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, msg = http.StatusNotFound, "Not found."
 	default:
 		h.opts.Logger.Error("web request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		if h.opts.ShowExceptions {
+			detail = err.Error()
+		}
 	}
-	h.render(w, status, view{"error", map[string]any{
-		"Title": http.StatusText(status), "Message": msg, "Now": h.opts.Clock.Now(), "Prefix": h.opts.Prefix,
-	}})
+	h.render(w, r, status, view{"error", map[string]any{"Title": http.StatusText(status), "Message": msg, "Detail": detail}})
 }
 
 // action wraps a form handler. fn returns the path to go back to (below the
 // prefix), a notice for success, or an error; a failure with a path goes back
 // there with the error as a flash message.
 func (h *handler) action(fn func(r *http.Request) (back, notice string, err error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return h.recovering(func(w http.ResponseWriter, r *http.Request) {
 		back, notice, err := fn(r)
 		if back == "" {
 			if err == nil {
@@ -227,23 +282,19 @@ func (h *handler) action(fn func(r *http.Request) (back, notice string, err erro
 			h.fail(w, r, err)
 			return
 		}
-		q := url.Values{}
+		f := flash{Notice: notice}
 		if err != nil {
-			msg := err.Error()
+			f = flash{Error: err.Error()}
 			var he *httpError
 			if !errors.As(err, &he) && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, flapjack.ErrMaintenanceOver) {
 				h.opts.Logger.Error("web action failed", "method", r.Method, "path", r.URL.Path, "error", err)
 			}
-			q.Set("error", msg)
-		} else if notice != "" {
-			q.Set("notice", notice)
 		}
-		target := h.opts.Prefix + back
-		if len(q) > 0 {
-			target += "?" + q.Encode()
+		if f != (flash{}) {
+			h.setFlash(w, r, f)
 		}
-		http.Redirect(w, r, target, http.StatusSeeOther)
-	}
+		http.Redirect(w, r, h.opts.Prefix+back, http.StatusSeeOther)
+	})
 }
 
 // ---- pages ----
@@ -631,6 +682,11 @@ func (h *handler) tags(r *http.Request) (view, error) {
 			count[t] = 0 // listed even when no check carries it
 		}
 	}
+	for _, c := range rt.Contacts {
+		for _, t := range c.Tags {
+			count[t] = 0
+		}
+	}
 	for _, c := range checks {
 		for _, t := range c.Tags {
 			count[t]++
@@ -673,10 +729,18 @@ func (h *handler) tag(r *http.Request) (view, error) {
 			rules = append(rules, rule)
 		}
 	}
-	if len(rows) == 0 && len(rules) == 0 {
-		return view{}, notFound("No check or rule is tagged %q.", name)
+	var tagged []*flapjack.Contact
+	for _, c := range rt.Contacts {
+		if slices.Contains(c.Tags, name) {
+			tagged = append(tagged, c)
+		}
 	}
-	return view{"tag", map[string]any{"Title": "Tag " + name, "Tag": name, "Rows": rows, "Rules": rules, "Contacts": rt.Contacts}}, nil
+	slices.SortFunc(tagged, func(a, b *flapjack.Contact) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
+	if len(rows) == 0 && len(rules) == 0 && len(tagged) == 0 {
+		return view{}, notFound("No check, contact or rule is tagged %q.", name)
+	}
+	return view{"tag", map[string]any{"Title": "Tag " + name, "Tag": name, "Rows": rows, "Rules": rules,
+		"Contacts": rt.Contacts, "Tagged": tagged}}, nil
 }
 
 var freshnessBuckets = []int64{0, 60, 300, 900, 3600}
@@ -753,9 +817,17 @@ func (h *handler) selfStats(r *http.Request) (view, error) {
 		instances = append(instances, instance{s, up.Truncate(time.Second),
 			rate(s.AllEvents), rate(s.OKEvents), rate(s.FailureEvents), rate(s.ActionEvents), rate(s.InvalidEvents)})
 	}
-	return view{"self_stats", map[string]any{"Title": "Internal Statistics", "Queued": queued,
+	d := map[string]any{"Title": "Internal Statistics", "Queued": queued,
 		"Enabled": enabled, "Failing": failing, "Disabled": disabled, "Global": global.Statistics,
-		"Freshness": buckets, "Instances": instances, "EventsQueue": h.opts.EventsQueue}}, nil
+		"Freshness": buckets, "Instances": instances, "EventsQueue": h.opts.EventsQueue}
+	if kc, ok := h.st.(store.KeyCounter); ok {
+		n, err := kc.KeyCount(ctx)
+		if err != nil {
+			return view{}, err
+		}
+		d["TotalKeys"] = &n // shown even when 0
+	}
+	return view{"self_stats", d}, nil
 }
 
 // ---- actions ----

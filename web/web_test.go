@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/x/flapjack/flapjacktest"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -27,12 +30,21 @@ type fixture struct {
 	clock *flapjacktest.Clock
 	proc  *processor.Processor
 	srv   *httptest.Server
+	// client keeps cookies, as a browser, and follows no redirects, so that
+	// tests see where actions send the browser.
+	client *http.Client
 }
 
 // newFixture serves the web interface over a memory store holding a failing
 // check, a healthy one, a disabled one, a check with a hostile name, and a
 // contact whose rule routes the "db" tag to an email medium.
 func newFixture(t *testing.T, prefix string) *fixture {
+	t.Helper()
+	return newFixtureWith(t, prefix, nil)
+}
+
+// newFixtureWith is newFixture with options changed by set.
+func newFixtureWith(t *testing.T, prefix string, set func(*web.Options)) *fixture {
 	t.Helper()
 	st := memory.New()
 	t.Cleanup(func() { st.Close() })
@@ -69,9 +81,15 @@ func newFixture(t *testing.T, prefix string) *fixture {
 		Strategy: flapjack.AnyTag, Tags: []string{"db"}, MediaIDs: []string{"m1"}}))
 	must(t, st.PutRule(ctx, flapjack.Rule{ID: "r2", ContactID: "c1", Name: "storage", Enabled: true,
 		Strategy: flapjack.AllTags, Tags: []string{"storage"}}))
-	h := web.Handler(st, web.Options{Logger: slog.New(slog.NewTextHandler(t.Output(), nil)), Clock: clock, Prefix: prefix, PageSize: 2, AutoRefresh: 30 * time.Second})
-	f.srv = httptest.NewServer(h)
+	opts := web.Options{Logger: slog.New(slog.NewTextHandler(t.Output(), nil)), Clock: clock, Prefix: prefix, PageSize: 2, AutoRefresh: 30 * time.Second}
+	if set != nil {
+		set(&opts)
+	}
+	f.srv = httptest.NewServer(web.Handler(st, opts))
 	t.Cleanup(f.srv.Close)
+	jar, err := cookiejar.New(nil)
+	must(t, err)
+	f.client = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return f
 }
 
@@ -101,25 +119,52 @@ var client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) er
 
 func (f *fixture) get(path string) (int, string) {
 	f.t.Helper()
-	resp, err := client.Get(f.srv.URL + path)
+	resp, err := f.client.Get(f.srv.URL + path)
 	must(f.t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
 
-// post submits a form from the same origin and returns the status and the
-// redirect target.
-func (f *fixture) post(path string, form url.Values) (int, string) {
+// sent is what a form post led to.
+type sent struct {
+	status int
+	// loc is the redirect target; notice and err the message the page
+	// there showed.
+	loc, notice, err string
+}
+
+var flashPattern = regexp.MustCompile(`<p class="flash (error|notice)" role="[a-z]+">([^<]*)</p>`)
+
+// flashOf returns the error and the notice a page shows.
+func flashOf(body string) (errMsg, notice string) {
+	for _, m := range flashPattern.FindAllStringSubmatch(body, -1) {
+		if m[1] == "error" {
+			errMsg = html.UnescapeString(m[2])
+		} else {
+			notice = html.UnescapeString(m[2])
+		}
+	}
+	return errMsg, notice
+}
+
+// post submits a form from the same origin, as a browser, and follows the
+// redirect it leads to.
+func (f *fixture) post(path string, form url.Values) sent {
 	f.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", f.srv.URL)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := client.Do(req)
+	resp, err := f.client.Do(req)
 	must(f.t, err)
-	defer resp.Body.Close()
-	return resp.StatusCode, resp.Header.Get("Location")
+	resp.Body.Close()
+	s := sent{status: resp.StatusCode, loc: resp.Header.Get("Location")}
+	if s.status == http.StatusSeeOther {
+		_, body := f.get(s.loc)
+		s.err, s.notice = flashOf(body)
+	}
+	return s
 }
 
 func contains(t *testing.T, body string, wants ...string) {
@@ -179,12 +224,12 @@ func TestNotFound(t *testing.T) {
 		}
 	}
 	for _, p := range []string{"/scheduled_maintenances/nope", "/unscheduled_maintenances/nope", "/checks/nope"} {
-		if status, _ := f.post(p, url.Values{"_method": {"PATCH"}}); status != http.StatusNotFound {
-			t.Errorf("PATCH %s: %d, want 404", p, status)
+		if s := f.post(p, url.Values{"_method": {"PATCH"}}); s.status != http.StatusNotFound {
+			t.Errorf("PATCH %s: %d, want 404", p, s.status)
 		}
 	}
-	if status, _ := f.post("/acknowledgements", url.Values{"check_id": {"nope"}}); status != http.StatusNotFound {
-		t.Errorf("acknowledging an unknown check: %d, want 404", status)
+	if s := f.post("/acknowledgements", url.Values{"check_id": {"nope"}}); s.status != http.StatusNotFound {
+		t.Errorf("acknowledging an unknown check: %d, want 404", s.status)
 	}
 }
 
@@ -203,9 +248,9 @@ func TestEscaping(t *testing.T) {
 func TestAcknowledge(t *testing.T) {
 	f := newFixture(t, "")
 	c := f.check("db1:replication")
-	status, loc := f.post("/acknowledgements", url.Values{"check_id": {c.ID}, "summary": {"on it"}, "duration": {"90 minutes"}})
-	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/checks/"+c.ID+"?notice=") {
-		t.Fatalf("acknowledge: %d to %q", status, loc)
+	s := f.post("/acknowledgements", url.Values{"check_id": {c.ID}, "summary": {"on it"}, "duration": {"90 minutes"}})
+	if s.status != http.StatusSeeOther || s.loc != "/checks/"+c.ID || !strings.HasPrefix(s.notice, "Acknowledgement for 1 hour 30 minutes sent") {
+		t.Fatalf("acknowledge: %+v", s)
 	}
 	q := f.st.Queue("events")
 	items, err := q.Reserve(context.Background(), 10, false)
@@ -231,9 +276,9 @@ func TestAcknowledge(t *testing.T) {
 	contains(t, body, "End Unscheduled Maintenance", "Replace acknowledgment", "on it")
 
 	// End it through the form.
-	status, loc = f.post("/unscheduled_maintenances/"+m.ID, url.Values{"_method": {"PATCH"}})
-	if status != http.StatusSeeOther || strings.Contains(loc, "error=") {
-		t.Fatalf("end unscheduled maintenance: %d to %q", status, loc)
+	s = f.post("/unscheduled_maintenances/"+m.ID, url.Values{"_method": {"PATCH"}})
+	if s.status != http.StatusSeeOther || s.err != "" || s.notice != "Unscheduled maintenance ended." {
+		t.Fatalf("end unscheduled maintenance: %+v", s)
 	}
 	f.clock.Advance(time.Second)
 	if ended := f.check(c.Name); func() bool { _, ok := ended.InUnscheduledMaintenance(f.clock.Now()); return ok }() {
@@ -247,18 +292,18 @@ func TestAcknowledge(t *testing.T) {
 		t.Fatalf("default duration: %q", items)
 	}
 	ok2 := f.check("web1:http")
-	if _, loc := f.post("/acknowledgements", url.Values{"check_id": {ok2.ID}}); !strings.Contains(loc, "error=") {
-		t.Fatalf("acknowledging a healthy check went to %q", loc)
+	if s := f.post("/acknowledgements", url.Values{"check_id": {ok2.ID}}); !strings.Contains(s.err, "not failing") {
+		t.Fatalf("acknowledging a healthy check: %+v", s)
 	}
 }
 
 func TestScheduledMaintenance(t *testing.T) {
 	f := newFixture(t, "/web")
 	c := f.check("db1:replication")
-	status, loc := f.post("/web/scheduled_maintenances", url.Values{"check_id": {c.ID}, "start_time": {"now"},
+	s := f.post("/web/scheduled_maintenances", url.Values{"check_id": {c.ID}, "start_time": {"now"},
 		"duration": {"2 hours"}, "summary": {"upgrade"}})
-	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/web/checks/"+c.ID+"?notice=") {
-		t.Fatalf("schedule: %d to %q", status, loc)
+	if s.status != http.StatusSeeOther || s.loc != "/web/checks/"+c.ID || s.notice != "Scheduled maintenance added." {
+		t.Fatalf("schedule: %+v", s)
 	}
 	now := f.clock.Now()
 	got := f.check(c.Name)
@@ -279,36 +324,34 @@ func TestScheduledMaintenance(t *testing.T) {
 	}
 
 	// Bad input goes back with a message.
-	_, loc = f.post("/web/scheduled_maintenances", url.Values{"check_id": {c.ID}, "start_time": {"whenever"}, "duration": {"1 hour"}})
-	if !strings.Contains(loc, "error=") {
-		t.Fatalf("unreadable start went to %q", loc)
+	s = f.post("/web/scheduled_maintenances", url.Values{"check_id": {c.ID}, "start_time": {"whenever"}, "duration": {"1 hour"}})
+	if s.loc != "/web/checks/"+c.ID || !strings.Contains(s.err, "cannot read the start time") {
+		t.Fatalf("unreadable start: %+v", s)
 	}
-	_, body = f.get(loc)
-	contains(t, body, `class="flash error"`, "cannot read the start time")
 
 	f.clock.Advance(time.Minute)
-	if status, loc := f.post("/web/scheduled_maintenances/"+cur.ID, url.Values{"_method": {"PATCH"}}); status != http.StatusSeeOther || strings.Contains(loc, "error=") {
-		t.Fatalf("end now: %d to %q", status, loc)
+	if s := f.post("/web/scheduled_maintenances/"+cur.ID, url.Values{"_method": {"PATCH"}}); s.status != http.StatusSeeOther || s.err != "" {
+		t.Fatalf("end now: %+v", s)
 	}
-	if status, loc := f.post("/web/scheduled_maintenances/"+future.ID, url.Values{"_method": {"DELETE"}}); status != http.StatusSeeOther || strings.Contains(loc, "error=") {
-		t.Fatalf("delete: %d to %q", status, loc)
+	if s := f.post("/web/scheduled_maintenances/"+future.ID, url.Values{"_method": {"DELETE"}}); s.status != http.StatusSeeOther || s.err != "" {
+		t.Fatalf("delete: %+v", s)
 	}
 	got = f.check(c.Name)
 	if len(got.ScheduledMaintenances) != 1 || !got.ScheduledMaintenances[0].End.Equal(f.clock.Now()) {
 		t.Fatalf("maintenances after end and delete: %+v", got.ScheduledMaintenances)
 	}
 	f.clock.Advance(time.Second)
-	if _, loc := f.post("/web/scheduled_maintenances/"+cur.ID, url.Values{"_method": {"PATCH"}}); !strings.Contains(loc, "error=") {
-		t.Fatalf("ending a finished maintenance went to %q", loc)
+	if s := f.post("/web/scheduled_maintenances/"+cur.ID, url.Values{"_method": {"PATCH"}}); !strings.Contains(s.err, "already over") {
+		t.Fatalf("ending a finished maintenance: %+v", s)
 	}
 }
 
 func TestDisable(t *testing.T) {
 	f := newFixture(t, "")
 	c := f.check("web1:http")
-	status, loc := f.post("/checks/"+c.ID, url.Values{"_method": {"PATCH"}})
-	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/?notice=") {
-		t.Fatalf("disable: %d to %q", status, loc)
+	s := f.post("/checks/"+c.ID, url.Values{"_method": {"PATCH"}})
+	if s.status != http.StatusSeeOther || s.loc != "/" || s.notice != "Check web1:http decommissioned." {
+		t.Fatalf("disable: %+v", s)
 	}
 	if f.check(c.Name).Enabled {
 		t.Fatal("check still enabled")

@@ -154,6 +154,9 @@ type StatisticService struct{ service[Statistic, *Statistic] }
 
 // Metrics is the JSON:API metrics singleton.
 type Metrics struct {
+	// TotalKeys is the number of keys (records, in memory) the store holds;
+	// nil when the store does not count them.
+	TotalKeys        *int64              `json:"total_keys"`
 	EventQueueLength int64               `json:"event_queue_length"`
 	ProcessedEvents  flapjack.Statistics `json:"processed_events"`
 	CheckFreshness   map[string]int64    `json:"check_freshness"`

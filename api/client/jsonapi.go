@@ -315,7 +315,60 @@ func (s service[T, PT]) deleteMany(ctx context.Context, typ string, ids []string
 
 // Linkage returns the ids of the relationship rel of the record id.
 func (s service[T, PT]) Linkage(ctx context.Context, id, rel string) ([]string, error) {
-	_, b, err := s.c.do(ctx, http.MethodGet, "/"+s.path+"/"+url.PathEscape(id)+"/relationships/"+rel, nil, "", nil)
+	return s.linkage(ctx, id, rel, nil)
+}
+
+// related returns one page of the records of the relationship rel of the
+// record id of s, in the order of the linkage, from their collection target.
+// opts may set Page, PerPage and Filter, whose filters name attributes of the
+// related records ("condition:critical"); the linkage is read with them, the
+// records with one GET of the collection by id.
+func related[R any, PR record[R], T any, PT record[T]](ctx context.Context, s service[T, PT], id, rel string,
+	target service[R, PR], opts *ListOptions) ([]R, error) {
+	q := url.Values{}
+	if opts != nil {
+		linkOpts := ListOptions{Page: opts.Page, PerPage: opts.PerPage}
+		for _, f := range opts.Filter {
+			linkOpts.Filter = append(linkOpts.Filter, rel+"."+f)
+		}
+		q = linkOpts.values()
+	}
+	ids, err := s.linkage(ctx, id, rel, q)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	byID := (&ListOptions{Filter: []string{"id:" + strings.Join(ids, "|")}, PerPage: len(ids)}).values()
+	_, b, err := s.c.do(ctx, http.MethodGet, "/"+target.path, byID, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Data []wireObject `json:"data"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	objs := make(map[string]*wireObject, len(doc.Data))
+	for i := range doc.Data {
+		objs[doc.Data[i].ID] = &doc.Data[i]
+	}
+	out := make([]R, 0, len(ids))
+	for _, id := range ids {
+		if o, ok := objs[id]; ok {
+			r, err := decode[R, PR](o)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, *r)
+		}
+	}
+	return out, nil
+}
+
+// linkage reads the linkage of the relationship rel of the record id, with
+// the query q.
+func (s service[T, PT]) linkage(ctx context.Context, id, rel string, q url.Values) ([]string, error) {
+	_, b, err := s.c.do(ctx, http.MethodGet, "/"+s.path+"/"+url.PathEscape(id)+"/relationships/"+rel, q, "", nil)
 	if err != nil {
 		return nil, err
 	}

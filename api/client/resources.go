@@ -84,24 +84,39 @@ func (s *CheckService) RemoveTags(ctx context.Context, id string, tags ...string
 	return s.link(ctx, http.MethodDelete, id, "tags", "tag", tags)
 }
 
+// LatestNotifications returns the states of the latest notifications of the
+// check id, one per condition and one per action, the newest first.
+func (s *CheckService) LatestNotifications(ctx context.Context, id string) ([]State, error) {
+	return related(ctx, s.service, id, "latest_notifications", s.c.States.service, nil)
+}
+
 // Contact is a person or team notified through media.
 type Contact struct {
 	ID   string `json:"-"`
 	Name string `json:"name"`
 	// Timezone is an IANA zone name; empty for none.
 	Timezone string `json:"timezone,omitempty"`
+	// Tags are the contact's tags: sent on create, and read when the answer
+	// carries the linkage (Include "tags").
+	Tags []string `json:"-"`
 	// Relationships holds the linkage the answer carried (Include "media",
-	// "rules", "checks").
+	// "rules", "checks", "tags").
 	Relationships map[string][]string `json:"-"`
 }
 
-func (c *Contact) fill(id string, rels map[string][]string) { c.ID, c.Relationships = id, rels }
+func (c *Contact) fill(id string, rels map[string][]string) {
+	c.ID, c.Relationships, c.Tags = id, rels, rels["tags"]
+}
 
 func (c *Contact) wire() (wireObject, error) {
-	return wireObject{Type: "contact", ID: c.ID, Attributes: attrs(struct {
+	o := wireObject{Type: "contact", ID: c.ID, Attributes: attrs(struct {
 		Name     string `json:"name"`
 		Timezone string `json:"timezone,omitempty"`
-	}{c.Name, c.Timezone})}, nil
+	}{c.Name, c.Timezone})}
+	if len(c.Tags) > 0 {
+		o.Relationships = map[string]wireRel{"tags": toMany("tag", c.Tags)}
+	}
+	return o, nil
 }
 
 // ContactService manages /contacts.
@@ -125,6 +140,21 @@ func (s *ContactService) Update(ctx context.Context, id string, a Attrs) error {
 // DeleteMany deletes several contacts, with their media and rules, in one request.
 func (s *ContactService) DeleteMany(ctx context.Context, ids ...string) error {
 	return s.deleteMany(ctx, "contact", ids)
+}
+
+// AddTags tags the contact id with tags (creating the tags as needed).
+func (s *ContactService) AddTags(ctx context.Context, id string, tags ...string) error {
+	return s.link(ctx, http.MethodPost, id, "tags", "tag", tags)
+}
+
+// SetTags replaces the tags of the contact id.
+func (s *ContactService) SetTags(ctx context.Context, id string, tags ...string) error {
+	return s.link(ctx, http.MethodPatch, id, "tags", "tag", tags)
+}
+
+// RemoveTags removes tags from the contact id.
+func (s *ContactService) RemoveTags(ctx context.Context, id string, tags ...string) error {
+	return s.link(ctx, http.MethodDelete, id, "tags", "tag", tags)
 }
 
 // Medium is a way to reach a contact: an email address, a phone number…
@@ -304,17 +334,18 @@ func (s *RuleService) RemoveTags(ctx context.Context, id string, tags ...string)
 	return s.link(ctx, http.MethodDelete, id, "tags", "tag", tags)
 }
 
-// Tag is a tag of checks and rules; its id is its name. A tag exists only
-// while a check or a rule carries it.
+// Tag is a tag of checks, contacts and rules; its id is its name. A tag exists
+// only while a check, a contact or a rule carries it.
 type Tag struct {
 	ID   string `json:"-"`
 	Name string `json:"name"`
-	// CheckIDs and RuleIDs are the checks and rules the tag is created on: at
-	// least one is required.
-	CheckIDs []string `json:"-"`
-	RuleIDs  []string `json:"-"`
+	// CheckIDs, ContactIDs and RuleIDs are the checks, contacts and rules the
+	// tag is created on: at least one is required.
+	CheckIDs   []string `json:"-"`
+	ContactIDs []string `json:"-"`
+	RuleIDs    []string `json:"-"`
 	// Relationships holds the linkage the answer carried (Include "checks",
-	// "rules").
+	// "contacts", "rules").
 	Relationships map[string][]string `json:"-"`
 }
 
@@ -326,6 +357,9 @@ func (t *Tag) wire() (wireObject, error) {
 	}{t.Name}), Relationships: map[string]wireRel{}}
 	if len(t.CheckIDs) > 0 {
 		o.Relationships["checks"] = toMany("check", t.CheckIDs)
+	}
+	if len(t.ContactIDs) > 0 {
+		o.Relationships["contacts"] = toMany("contact", t.ContactIDs)
 	}
 	if len(t.RuleIDs) > 0 {
 		o.Relationships["rules"] = toMany("rule", t.RuleIDs)
@@ -369,4 +403,39 @@ func (s *TagService) SetRules(ctx context.Context, id string, rules ...string) e
 // RemoveRules removes the tag id from rules.
 func (s *TagService) RemoveRules(ctx context.Context, id string, rules ...string) error {
 	return s.link(ctx, http.MethodDelete, id, "rules", "rule", rules)
+}
+
+// AddContacts tags contacts with the tag id.
+func (s *TagService) AddContacts(ctx context.Context, id string, contacts ...string) error {
+	return s.link(ctx, http.MethodPost, id, "contacts", "contact", contacts)
+}
+
+// SetContacts makes contacts the only contacts of the tag id.
+func (s *TagService) SetContacts(ctx context.Context, id string, contacts ...string) error {
+	return s.link(ctx, http.MethodPatch, id, "contacts", "contact", contacts)
+}
+
+// RemoveContacts untags contacts.
+func (s *TagService) RemoveContacts(ctx context.Context, id string, contacts ...string) error {
+	return s.link(ctx, http.MethodDelete, id, "contacts", "contact", contacts)
+}
+
+// States returns one page of the states of every check tagged id, the newest
+// first. opts may set Page, PerPage and Filter ("condition:critical").
+func (s *TagService) States(ctx context.Context, id string, opts *ListOptions) ([]State, error) {
+	return related(ctx, s.service, id, "states", s.c.States.service, opts)
+}
+
+// ScheduledMaintenances returns one page of the scheduled maintenances of
+// every check tagged id, the latest start first. opts may set Page, PerPage
+// and Filter.
+func (s *TagService) ScheduledMaintenances(ctx context.Context, id string, opts *ListOptions) ([]Maintenance, error) {
+	return related(ctx, s.service, id, "scheduled_maintenances", s.c.ScheduledMaintenances.service, opts)
+}
+
+// UnscheduledMaintenances returns one page of the unscheduled maintenances
+// (acknowledgements) of every check tagged id, the latest start first. opts
+// may set Page, PerPage and Filter.
+func (s *TagService) UnscheduledMaintenances(ctx context.Context, id string, opts *ListOptions) ([]Maintenance, error) {
+	return related(ctx, s.service, id, "unscheduled_maintenances", s.c.UnscheduledMaintenances.service, opts)
 }

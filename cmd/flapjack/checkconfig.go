@@ -92,6 +92,9 @@ func checkConfig(cfg *config.Config) (string, []error) {
 	} else if *j.Enabled {
 		parts = append(parts, "event intake on "+j.BindAddress+":"+strconv.Itoa(j.Port))
 	}
+	if _, _, err := webSettings(cfg); err != nil {
+		problems = append(problems, err)
+	}
 	names, gwProblems := checkGateways(cfg)
 	problems = append(problems, gwProblems...)
 	switch len(names) {
@@ -130,7 +133,7 @@ func checkGateways(cfg *config.Config) ([]string, []error) {
 	var names []string
 	var problems []error
 	for _, name := range slices.Sorted(maps.Keys(cfg.Gateways)) {
-		if name == "jsonapi" {
+		if isHTTPGateway(name) {
 			continue
 		}
 		if name == oobetetName {

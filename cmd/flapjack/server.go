@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	_ "embed"
@@ -19,6 +20,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -42,6 +44,7 @@ import (
 	_ "github.com/x/flapjack/gateway/threema" // the "threema" transport
 	_ "github.com/x/flapjack/gateway/twilio"  // the "sms_twilio" transport
 	_ "github.com/x/flapjack/gateway/webhook" // the "webhook" transport
+	"github.com/x/flapjack/internal/accesslog"
 	"github.com/x/flapjack/metrics"
 	"github.com/x/flapjack/notifier"
 	"github.com/x/flapjack/pipeline"
@@ -197,10 +200,14 @@ type server struct {
 	// processorRan is set once a processor was started: its statistics are
 	// removed at shutdown.
 	processorRan bool
+	// sessionSecret signs the web interface's session cookie when
+	// [gateways.web] session_secret is not set: random, for this process.
+	sessionSecret []byte
 }
 
 func newServer(st store.Store, levels *logLevels, log *slog.Logger) *server {
-	d := &server{st: st, levels: levels, log: log, instance: statisticsInstance()}
+	d := &server{st: st, levels: levels, log: log, instance: statisticsInstance(), sessionSecret: make([]byte, 32)}
+	_, _ = rand.Read(d.sessionSecret) // never fails (crypto/rand)
 	d.pipe = pipeline.New(st, pipeline.Options{Logger: log.With("component", "pipeline")})
 	d.metrics = metrics.New(metrics.Options{Pipeline: d.pipe, Queues: st, QueueList: d.queueList, Version: version})
 	d.ready = &metrics.Readiness{Pipeline: d.pipe, Queues: st}
@@ -227,6 +234,10 @@ type plan struct {
 	notifier     *notifier.Notifier
 	notifierKey  string
 	jsonapi      config.JSONAPI
+	// web is the web interface's settings, and logo its custom logo (nil for
+	// none).
+	web  config.Web
+	logo *web.Logo
 	// oobetet is the self-monitoring oobetet; nil when disabled.
 	oobetet *oobetetPlan
 }
@@ -272,7 +283,7 @@ func (d *server) build(cfg *config.Config, prev *plan) (_ *plan, err error) {
 
 	env := gateway.Env{Logger: d.log, Clock: flapjack.SystemClock{}, Templates: gateway.DefaultTemplates()}.WithDefaults()
 	for _, name := range slices.Sorted(maps.Keys(cfg.Gateways)) {
-		if name == "jsonapi" || name == oobetetName {
+		if isHTTPGateway(name) || name == oobetetName {
 			continue
 		}
 		gp, err := d.buildGateway(cfg, name, env, prev.gateways[name])
@@ -335,7 +346,30 @@ func (d *server) build(cfg *config.Config, prev *plan) (_ *plan, err error) {
 		return nil, err
 	}
 	p.jsonapi = j
+	if p.web, p.logo, err = webSettings(cfg); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// isHTTPGateway reports whether the gateway table name configures the HTTP
+// server rather than a notification gateway.
+func isHTTPGateway(name string) bool { return name == "jsonapi" || name == "web" }
+
+// webSettings reads [gateways.web] and the logo it names.
+func webSettings(cfg *config.Config) (config.Web, *web.Logo, error) {
+	w, err := cfg.Web()
+	if err != nil {
+		return w, nil, fmt.Errorf("%s: [gateways.web] %w", cfg.Where("gateways.web"), err)
+	}
+	if w.LogoImagePath == "" {
+		return w, nil, nil
+	}
+	logo, err := web.ReadLogo(w.LogoImagePath)
+	if err != nil {
+		return w, nil, fmt.Errorf("%s: [gateways.web] logo_image_path: %w", cfg.Where("gateways.web.logo_image_path"), err)
+	}
+	return w, logo, nil
 }
 
 // transportQueues maps each enabled gateway's transport to its queue.
@@ -521,6 +555,11 @@ type intake struct {
 	auth    [32]byte       // the digest of the tokens the handler requires
 	tls     string         // the certificate and key files srv serves with; empty for HTTP
 	j       config.JSONAPI // the settings srv listens with
+	// pages is the digest of the web interface's settings and of the access
+	// logs the handler writes.
+	pages [32]byte
+	// logs are the open access logs, by path.
+	logs map[string]*accesslog.File
 }
 
 func (in *intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -540,7 +579,17 @@ func (in *intake) update(p *plan) (bool, error) {
 	}
 	changed := false
 	auth := sha256.Sum256([]byte(fingerprint(j.TokensRead, j.TokensWrite)))
-	if queue := cmp.Or(j.ProcessorQueue, p.eventsQueue); queue != in.queue || auth != in.auth || in.handler.Load() == nil {
+	var logo [32]byte
+	if p.logo != nil {
+		logo = sha256.Sum256(p.logo.Data)
+	}
+	pages := sha256.Sum256([]byte(fingerprint(p.web, logo, j.AccessLog)))
+	// The access logs are opened again at every update, for log rotation.
+	logs, err := in.openLogs(j.AccessLog, p.web.AccessLog)
+	if err != nil {
+		return false, err
+	}
+	if queue := cmp.Or(j.ProcessorQueue, p.eventsQueue); queue != in.queue || auth != in.auth || pages != in.pages || in.handler.Load() == nil {
 		log := in.d.levels.logger("gateways.jsonapi").With("component", "intake")
 		mux := http.NewServeMux()
 		// The JSON:API at the root, with the event intake at /events; /metrics
@@ -552,16 +601,28 @@ func (in *intake) update(p *plan) (bool, error) {
 		mux.Handle("/", api.Handler(in.d.st, api.Options{
 			Log: log, EventsQueue: queue, Prometheus: in.d.metrics.Handler(), DefaultTimezone: loc,
 		}))
-		mux.Handle("/web/", web.Handler(in.d.st, web.Options{Prefix: "/web", EventsQueue: queue, Logger: log}))
+		if w := p.web; w.On() {
+			secret := []byte(w.SessionSecret)
+			if len(secret) == 0 {
+				secret = in.d.sessionSecret
+			}
+			var signOut string
+			if j.AuthRequired() {
+				signOut = api.WebLogoutPath
+			}
+			mux.Handle("/web/", web.Handler(in.d.st, web.Options{Prefix: "/web", EventsQueue: queue, Logger: log,
+				AutoRefresh: w.Refresh(), SessionSecret: secret, ShowExceptions: w.ShowExceptions, Logo: p.logo, SignOutPath: signOut}))
+		}
 		mux.Handle("GET /healthz", metrics.Alive())
 		mux.Handle("GET /readyz", in.d.ready.Handler())
 		// With tokens, everything but the health endpoints and CORS
 		// preflights needs one.
-		h := api.RequireTokens(j.TokensRead, j.TokensWrite, mux)
+		h := logRequests(api.RequireTokens(j.TokensRead, j.TokensWrite, mux), logs[j.AccessLog], logs[p.web.AccessLog])
 		in.handler.Store(&h)
 		changed = in.queue != "" // a change, unless the first
-		in.queue, in.auth = queue, auth
+		in.queue, in.auth, in.pages = queue, auth, pages
 	}
+	in.closeLogsBut(logs)
 	bind := net.JoinHostPort(j.BindAddress, strconv.Itoa(j.Port))
 	var tlsFiles string
 	if j.TLS() {
@@ -584,6 +645,69 @@ func (in *intake) update(p *plan) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// openLogs opens the access logs at paths (empty ones stand for none): those
+// open already are opened again, for log rotation. On error it closes what it
+// opened anew.
+func (in *intake) openLogs(paths ...string) (map[string]*accesslog.File, error) {
+	logs := map[string]*accesslog.File{}
+	for _, path := range paths {
+		if path == "" || logs[path] != nil {
+			continue
+		}
+		if l := in.logs[path]; l != nil {
+			if err := l.Reopen(); err != nil {
+				in.d.log.Warn("access log not reopened; it goes on in the file it had", "file", path, "err", err)
+			}
+			logs[path] = l
+			continue
+		}
+		l, err := accesslog.Open(path)
+		if err != nil {
+			for p, opened := range logs {
+				if in.logs[p] == nil {
+					_ = opened.Close()
+				}
+			}
+			return nil, err
+		}
+		logs[path] = l
+	}
+	return logs, nil
+}
+
+// closeLogsBut closes the access logs the handler no longer writes and keeps
+// logs.
+func (in *intake) closeLogsBut(logs map[string]*accesslog.File) {
+	for path, l := range in.logs {
+		if logs[path] == nil {
+			_ = l.Close()
+		}
+	}
+	in.logs = logs
+}
+
+// logRequests writes the requests h serves to the access logs: those of the
+// web interface to webLog, the others to apiLog; either may be nil.
+func logRequests(h http.Handler, apiLog, webLog *accesslog.File) http.Handler {
+	if apiLog == nil && webLog == nil {
+		return h
+	}
+	apiH, webH := h, h
+	if apiLog != nil {
+		apiH = apiLog.Handler(h)
+	}
+	if webLog != nil {
+		webH = webLog.Handler(h)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/web" || strings.HasPrefix(r.URL.Path, "/web/") {
+			webH.ServeHTTP(w, r)
+			return
+		}
+		apiH.ServeHTTP(w, r)
+	})
 }
 
 // listen serves on bind, over TLS when j has a certificate and key.

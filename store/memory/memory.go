@@ -398,6 +398,7 @@ func (s *Store) PutContact(ctx context.Context, c flapjack.Contact) error {
 	if c.ID == "" {
 		return fmt.Errorf("put contact: empty id")
 	}
+	c.Tags = slices.Clone(c.Tags)
 	s.routingMu.Lock()
 	defer s.routingMu.Unlock()
 	s.contacts[c.ID] = c

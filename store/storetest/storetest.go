@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Maintenance", func(t *testing.T) { testMaintenance(t, newStore) })
 	t.Run("CheckBatcher", func(t *testing.T) { testCheckBatcher(t, newStore) })
 	t.Run("Archiver", func(t *testing.T) { testArchiver(t, newStore) })
+	t.Run("KeyCounter", func(t *testing.T) { testKeyCounter(t, newStore) })
 }
 
 type newStoreFunc = func(t *testing.T) store.Store
@@ -711,7 +712,7 @@ func testQueryChecks(t *testing.T, newStore newStoreFunc) {
 
 func testRouting(t *testing.T, newStore newStoreFunc) {
 	contact := func(id string) flapjack.Contact {
-		return flapjack.Contact{ID: id, Name: "Contact " + id, Timezone: "Europe/Rome"}
+		return flapjack.Contact{ID: id, Name: "Contact " + id, Timezone: "Europe/Rome", Tags: []string{"ops", "team-" + id}}
 	}
 	medium := func(id, contactID string) flapjack.Medium {
 		return flapjack.Medium{ID: id, ContactID: contactID, Transport: "email", Address: id + "@example.com", Interval: 900, RollupThreshold: 3, PagerdutyAckDuration: 4}
@@ -760,7 +761,7 @@ func testRouting(t *testing.T, newStore newStoreFunc) {
 		put(t, s)
 		routing(t, s) // a snapshot exists now: each write below must replace it
 		c1 := contacts[0]
-		c1.Name, c1.Timezone = "Renamed", ""
+		c1.Name, c1.Timezone, c1.Tags = "Renamed", "", []string{"dba"}
 		if err := s.PutContact(t.Context(), c1); err != nil {
 			t.Fatalf("PutContact: %v", err)
 		}
@@ -876,6 +877,13 @@ func testRouting(t *testing.T, newStore newStoreFunc) {
 		}
 		r.Tags[0], r.Conditions[0], r.MediaIDs[0] = "scribbled", flapjack.OK, "scribbled"
 		wantRouting(t, routing(t, s), contacts, media, append(slices.Clone(rules), want))
+
+		c := contact("c3")
+		if err := s.PutContact(t.Context(), c); err != nil {
+			t.Fatalf("PutContact: %v", err)
+		}
+		c.Tags[0] = "scribbled"
+		wantRouting(t, routing(t, s), append(slices.Clone(contacts), contact("c3")), media, append(slices.Clone(rules), want))
 	})
 }
 
