@@ -272,6 +272,7 @@ func Handler(st store.Store, opts Options) http.Handler {
 	mux.HandleFunc("GET /doc", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, s.getDoc) })
 	mux.HandleFunc("POST /acknowledgements", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, s.postAcknowledgements) })
 	mux.HandleFunc("POST /test_notifications", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, s.postTestNotifications) })
+	mux.HandleFunc("/checks/{id}/decisions", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, s.getDecisions) })
 	mux.HandleFunc("/{path}", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, s.collection) })
 	mux.HandleFunc("/{path}/{id}", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, s.single) })
 	mux.HandleFunc("/{path}/{id}/{rel}", func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, s.relationship) })

@@ -570,12 +570,17 @@ func (h *handler) check(r *http.Request) (view, error) {
 			At   time.Time
 		}{k, latest[k]})
 	}
+	decisions, kept, err := h.decisions(ctx, c.ID)
+	if err != nil {
+		return view{}, err
+	}
 	return view{"check", map[string]any{
 		"Title": c.Name, "Check": newCheckRow(c),
 		"InScheduled": inSched, "Scheduled": sched, "InUnscheduled": inUnsched, "Unscheduled": unsched,
 		"CanAck":       c.Failing && c.Enabled && !inSched,
 		"Maintenances": sm, "History": newest, "Timeline": timeline(hist, now),
 		"Contacts": routedContacts(rt, &c), "LastNotifications": lastNotes,
+		"Decisions": decisions, "DecisionLog": kept,
 	}}, nil
 }
 
