@@ -1,63 +1,54 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
-	"slices"
-	"strconv"
+
+	"go.yaml.in/yaml/v3"
 )
 
-// getDoc answers GET /doc: a Swagger 2.0 outline of the API, made from the
-// resources it serves.
+// routeMux is the ServeMux of Handler. It keeps the patterns it is given, so
+// that GET /doc describes every route the server has.
+type routeMux struct {
+	*http.ServeMux
+	patterns *[]string
+}
+
+// Handle registers h for pattern.
+func (m routeMux) Handle(pattern string, h http.Handler) {
+	*m.patterns = append(*m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// HandleFunc registers h for pattern.
+func (m routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
+}
+
+// getDoc answers GET /doc: the OpenAPI description of the API, made from the
+// resources and the routes the server serves; as JSON, or as YAML with
+// ?format=yaml.
 func (s *server) getDoc(w http.ResponseWriter, r *http.Request) error {
-	paths := map[string]any{}
-	op := func(summary string, codes ...int) map[string]any {
-		resp := map[string]any{}
-		for _, c := range codes {
-			resp[strconv.Itoa(c)] = map[string]string{"description": http.StatusText(c)}
-		}
-		return map[string]any{"summary": summary, "produces": []string{responseContentType}, "responses": resp}
+	var (
+		b     []byte
+		err   error
+		ctype string
+	)
+	doc := s.openAPI(baseURL(r))
+	switch format := r.URL.Query().Get("format"); format {
+	case "", "json":
+		b, err = json.Marshal(doc)
+		ctype = "application/json; charset=utf-8"
+	case "yaml":
+		b, err = yaml.Marshal(doc)
+		ctype = "application/yaml; charset=utf-8"
+	default:
+		return errorf(http.StatusForbidden, "format must be json or yaml, not %q", format)
 	}
-	types := make([]string, 0, len(s.byPath))
-	for p := range s.byPath {
-		types = append(types, p)
+	if err != nil {
+		return err
 	}
-	slices.Sort(types)
-	for _, p := range types {
-		rs := s.byPath[p]
-		coll := map[string]any{"get": op("list "+p, 200, 403)}
-		one := map[string]any{"get": op("get one of "+p, 200, 404)}
-		if rs.create != nil {
-			coll["post"] = op("create "+p, 201, 403, 404, 405, 406, 409)
-		}
-		if rs.update != nil {
-			coll["patch"] = op("update several "+p, 204, 403, 404, 406, 409)
-			one["patch"] = op("update one of "+p, 204, 403, 404, 406, 409)
-		}
-		if rs.remove != nil {
-			coll["delete"] = op("delete several "+p, 204, 404, 406)
-			one["delete"] = op("delete one of "+p, 204, 404)
-		}
-		paths["/"+p] = coll
-		paths["/"+p+"/{id}"] = one
-		for name := range rs.rels {
-			rel := map[string]any{"get": op(name+" of one of "+p, 200, 404)}
-			if rs.writable[name] {
-				rel["post"] = op("add to "+name, 204, 403, 404)
-				rel["patch"] = op("replace "+name, 204, 403, 404)
-				rel["delete"] = op("remove from "+name, 204, 403, 404)
-			}
-			paths["/"+p+"/{id}/relationships/"+name] = rel
-		}
-	}
-	paths["/metrics"] = map[string]any{"get": op("metrics", 200)}
-	paths["/acknowledgements"] = map[string]any{"post": op("acknowledge failing checks", 201, 403, 404)}
-	paths["/test_notifications"] = map[string]any{"post": op("send test notifications", 201, 403, 404)}
-	writeDoc(w, http.StatusOK, map[string]any{
-		"swagger":  "2.0",
-		"info":     map[string]string{"title": "Flapjack API", "version": "2"},
-		"host":     r.Host,
-		"consumes": []string{MediaType},
-		"paths":    paths,
-	})
+	w.Header().Set("Content-Type", ctype)
+	w.Write(b)
 	return nil
 }

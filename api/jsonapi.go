@@ -239,11 +239,18 @@ type server struct {
 	router    *notifier.Router
 	resources map[string]*resource // by type
 	byPath    map[string]*resource
+	routes    []string // the patterns of the mux, for GET /doc
 }
 
 // Handler returns the JSON:API of Flapjack v2 over st, with POST /events, the
 // event intake, beside it.
 func Handler(st store.Store, opts Options) http.Handler {
+	_, h := newHandler(st, opts)
+	return h
+}
+
+// newHandler is Handler, with the server behind it.
+func newHandler(st store.Store, opts Options) (*server, http.Handler) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -259,7 +266,7 @@ func Handler(st store.Store, opts Options) http.Handler {
 		s.resources[rs.typ] = rs
 		s.byPath[rs.path] = rs
 	}
-	mux := http.NewServeMux()
+	mux := routeMux{http.NewServeMux(), &s.routes}
 	events := EventsHandler(st.Queue(opts.EventsQueue), opts.Log)
 	mux.Handle("/events", events)
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
@@ -282,7 +289,7 @@ func Handler(st store.Store, opts Options) http.Handler {
 			return errorf(http.StatusNotFound, "Not found: %s %s", r.Method, r.URL.Path)
 		})
 	})
-	return s.frame(mux)
+	return s, s.frame(mux)
 }
 
 // frame adds CORS to every answer, answers OPTIONS, and turns a panic into a 500.
