@@ -39,10 +39,11 @@
 // the time it received it. At the start (of New, and again of Run) all three
 // times are the start time.
 //
-// Every tick (10 s by default) it looks for a breach: "haven't seen a test
-// problem notification in the last <N> seconds" when the last problem is more
-// than the maximum latency (300 s by default) old, otherwise the same for
-// recoveries. Acknowledgements are recorded but never checked.
+// Every tick (10 s by default; check_interval in [Config]) it looks for a
+// breach: "haven't seen a test problem notification in the last <N> seconds"
+// when the last problem is more than the maximum latency (300 s by default)
+// old, otherwise the same for recoveries. Acknowledgements are recorded but
+// never checked.
 //
 // On a breach it logs an error and, unless it announced one less than the
 // throttle (55 s by default) ago, says
@@ -353,7 +354,7 @@ func (o *Oobetet) Run(ctx context.Context) error {
 			o.log.Warn("oobetet: cannot greet the rooms", "err", err)
 		}
 	}
-	o.log.Info("oobetet: started", "watched_check", o.check, "max_latency", o.maxLatency)
+	o.log.Info("oobetet: started", "watched_check", o.check, "max_latency", o.maxLatency, "check_interval", o.tick)
 	for {
 		select {
 		case <-ctx.Done():

@@ -85,6 +85,52 @@ func TestOobetetErrorsNameTheLine(t *testing.T) {
 	}
 }
 
+// TestOobetetCheckInterval: check_interval in [gateways.oobetet] is checked
+// as the daemon and check-config read it; a bad one is an error naming the
+// file, the line of the table and the key.
+func TestOobetetCheckInterval(t *testing.T) {
+	for _, tc := range []struct {
+		name, keys string
+		want       string // "": accepted
+	}{
+		{"unset", "", ""},
+		{"short", "check_interval = 2\nmax_latency = 20\n", ""},
+		{"fraction", "check_interval = 0.5\n", ""},
+		{"equal to max_latency", "check_interval = 60\n", ""},
+		{"zero", "check_interval = 0\n", "check_interval: 0: want more than 0 seconds"},
+		{"negative", "check_interval = -5\n", "check_interval: -5: want more than 0 seconds"},
+		{"above max_latency", "check_interval = 61\n", "check_interval: 61: want at most max_latency (60 seconds)"},
+		{"above the default max_latency", "check_interval = 400\nmax_latency = 0\n", "check_interval: 400: want at most max_latency (300 seconds)"},
+		{"a string", "check_interval = \"10\"\n", "check_interval"},
+		{"misspelt", "check_intervall = 10\n", `unknown key "check_intervall"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			text := "[processor]\nenabled = true\n\n" + strings.Replace(oobetetTOML, "max_latency = 60\n", "", 1) +
+				"max_latency = 60\n" + tc.keys
+			if strings.Contains(tc.keys, "max_latency") {
+				text = strings.Replace(text, "max_latency = 60\n", "", 1)
+			}
+			cfg := parseConfig(t, t.TempDir(), text)
+			_, problems := checkGateways(cfg)
+			if tc.want == "" {
+				if len(problems) != 0 {
+					t.Errorf("problems %v; want none", problems)
+				}
+				return
+			}
+			if len(problems) != 1 {
+				t.Fatalf("problems %v; want one", problems)
+			}
+			msg := problems[0].Error()
+			for _, w := range []string{"flapjack.toml:4: [gateways.oobetet]", tc.want} {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
 func TestPortNumber(t *testing.T) {
 	for _, c := range []struct {
 		in   any
