@@ -78,6 +78,11 @@ type DecisionAlert struct {
 // change with every event such as how long a check has been failing.
 func (r *DecisionRecord) Key() string {
 	var b strings.Builder
+	n := len(r.Source) + len(r.Event) + len(r.Outcome) + len(r.BlockedBy) + 3
+	for _, a := range r.Alerts {
+		n += len(a.MediumID) + len(a.Type) + len(a.Rollup) + 2
+	}
+	b.Grow(n)
 	b.WriteString(r.Source)
 	b.WriteByte('|')
 	b.WriteString(r.Event)

@@ -29,12 +29,14 @@ const redisBenchBatch = 500
 //   - SteadyOK: ok heartbeats for checks already ok, round robin over 10,000
 //     checks: a check read and written per event, no notification.
 //   - Alerting: critical results for failing checks with no delays, so that every
-//     event also writes a problem notification onto the notifications queue.
+//     event also writes a problem notification onto the notifications queue,
+//     and a record to the check's decision log.
+//   - AlertingNoDecisionLog: the same with the decision log off.
 func BenchmarkRedis(b *testing.B) {
-	for _, kind := range []string{"SteadyOK", "Alerting"} {
+	for _, kind := range []string{"SteadyOK", "Alerting", "AlertingNoDecisionLog"} {
 		for _, processors := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/processors=%d", kind, processors), func(b *testing.B) {
-				benchRedis(b, kind == "Alerting", processors)
+				benchRedis(b, kind != "SteadyOK", kind == "AlertingNoDecisionLog", processors)
 			})
 		}
 	}
@@ -50,7 +52,7 @@ func benchEvent(i int, alerting bool) []byte {
 	return []byte(`{"entity":"` + benchEntity(c) + `","check":"HTTP","type":"service","state":"ok","summary":"` + benchOKSummary(i) + `","time":1359720000}`)
 }
 
-func benchRedis(b *testing.B, alerting bool, processors int) {
+func benchRedis(b *testing.B, alerting, noDecisionLog bool, processors int) {
 	srv := redistest.Start(b, redistest.Config{})
 	raw := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	defer raw.Close()
@@ -92,7 +94,8 @@ func benchRedis(b *testing.B, alerting bool, processors int) {
 		}
 		start := time.Now()
 		for i, s := range stores {
-			p := processor.New(s, processor.Options{Instance: "bench-" + strconv.Itoa(i), BatchSize: redisBenchBatch})
+			p := processor.New(s, processor.Options{Instance: "bench-" + strconv.Itoa(i), BatchSize: redisBenchBatch,
+				NoDecisionLog: noDecisionLog})
 			wg.Go(func() { p.Run(pctx) })
 		}
 		for counted()-before < n {

@@ -2,31 +2,31 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/x/flapjack"
+	"github.com/x/flapjack/internal/decisionwire"
 	"github.com/x/flapjack/store"
 )
 
 var _ store.DecisionLog = (*Store)(nil)
 
 // A check's decision log is the list "decisions:<check id>", newest first. Each
-// entry is "<key>\n<count>\n<first time>\n<record JSON>": the record's Key and
-// how many decisions it stands for since the first, kept in front of the JSON
-// of the latest so that appendDecisionsScript can merge without decoding JSON.
+// entry is "<key>\n<count>\n<first time>\n<record>": the record's Key, how
+// many decisions it stands for and when the first was made (Unix
+// nanoseconds), kept in front of the latest decision (internal/decisionwire)
+// so that appendDecisionsScript can merge without decoding it.
 
 // appendDecisionsScript appends records to their checks' logs, merging a record
 // into the newest entry when their keys are equal, and trims each log to
 // ARGV[1] entries.
 //
 // KEYS: the log of each record, in order (a key may repeat)
-// ARGV: size, then per record: key, count, first time, record JSON
+// ARGV: size, then per record: key, count, first time, record
 var appendDecisionsScript = redis.NewScript(`
 local size = tonumber(ARGV[1])
 for i = 1, #KEYS do
@@ -62,12 +62,8 @@ func (s *Store) AppendDecisions(ctx context.Context, recs ...flapjack.DecisionRe
 		if r.Last.IsZero() {
 			r.Last = r.Time
 		}
-		body, err := json.Marshal(&r)
-		if err != nil {
-			return fmt.Errorf("redis store: encode decision of %q: %w", r.CheckID, err)
-		}
 		keys[i] = s.k.decisions(r.CheckID)
-		args = append(args, r.Key(), r.Count, r.Time.UTC().Format(time.RFC3339Nano), body)
+		args = append(args, r.Key(), r.Count, decisionwire.EncodeTime(r.Time), decisionwire.Append(nil, &r))
 	}
 	if err := appendDecisionsScript.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
 		return fmt.Errorf("redis store: append decisions: %w", err)
@@ -103,13 +99,13 @@ func decodeDecision(e string) (flapjack.DecisionRecord, error) {
 	if err != nil {
 		return r, fmt.Errorf("malformed decision count %q", parts[1])
 	}
-	first, err := time.Parse(time.RFC3339Nano, parts[2])
+	first, err := strconv.ParseInt(parts[2], 10, 64)
 	if err != nil {
 		return r, fmt.Errorf("malformed decision time %q", parts[2])
 	}
-	if err := json.Unmarshal([]byte(parts[3]), &r); err != nil {
-		return r, fmt.Errorf("decode decision: %w", err)
+	if r, err = decisionwire.Decode([]byte(parts[3])); err != nil {
+		return r, err
 	}
-	r.Count, r.Time = count, first
+	r.Count, r.Time = count, decisionwire.DecodeTime(first)
 	return r, nil
 }
