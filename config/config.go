@@ -95,6 +95,10 @@ type Processor struct {
 	// last event. Required when ArchiveEvents is on (Flapjack v2's example used
 	// 10800).
 	EventsArchiveMaxAge int64 `toml:"events_archive_maxage"`
+	// DecisionLog records, per check, what the processor made of its events
+	// and why (shown by GET /checks/<id>/decisions and the check's web page).
+	// Default true.
+	DecisionLog *bool `toml:"decision_log"`
 }
 
 // Notifier configures the notifier.
@@ -108,6 +112,9 @@ type Notifier struct {
 	DefaultContactTimezone string `toml:"default_contact_timezone"`
 	// LogLevel is the notifier's log level. Default: [logger] level.
 	LogLevel string `toml:"log_level"`
+	// DecisionLog records, per check, whom each notification alerted and why
+	// other media were not. Default true.
+	DecisionLog *bool `toml:"decision_log"`
 }
 
 // Setup names the set-up data file (checks, contacts, media, rules) loaded at start.

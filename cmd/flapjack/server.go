@@ -320,6 +320,7 @@ func (d *server) build(cfg *config.Config, prev *plan) (_ *plan, err error) {
 				Observer: d.metrics.Observer(), BatchSize: batch,
 				ArchiveEvents:       cfg.Processor.ArchiveEvents,
 				EventsArchiveMaxAge: time.Duration(cfg.Processor.EventsArchiveMaxAge) * time.Second,
+				NoDecisionLog:       isFalse(cfg.Processor.DecisionLog),
 			})
 		}
 	}
@@ -338,6 +339,7 @@ func (d *server) build(cfg *config.Config, prev *plan) (_ *plan, err error) {
 			p.notifier = notifier.New(d.st, notifier.Options{
 				Queue: cfg.Notifier.Queue, TransportQueues: queues, DefaultContactTimezone: loc,
 				Logger: d.levels.logger("notifier").With("component", "notifier"), Observer: d.metrics.Observer(),
+				NoDecisionLog: isFalse(cfg.Notifier.DecisionLog),
 			})
 		}
 	}
@@ -351,6 +353,9 @@ func (d *server) build(cfg *config.Config, prev *plan) (_ *plan, err error) {
 	}
 	return p, nil
 }
+
+// isFalse reports whether an optional boolean setting is given as false.
+func isFalse(b *bool) bool { return b != nil && !*b }
 
 // isHTTPGateway reports whether the gateway table name configures the HTTP
 // server rather than a notification gateway.
