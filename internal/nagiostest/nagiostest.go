@@ -195,14 +195,9 @@ func (s *Server) Stop() {
 	if s.cmd == nil {
 		return
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(startTimeout):
-		s.t.Logf("nagiostest: %s did not exit within %s of SIGTERM; killing it", Binary, startTimeout)
-		// Nagios leads its own process group: its workers and their checks.
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.done
+	// Nagios leads its own process group: its workers and their checks.
+	if servertest.Terminate(s.cmd, s.done, startTimeout, true) {
+		s.t.Logf("nagiostest: %s did not exit within %s of SIGTERM; killed it", Binary, startTimeout)
 	}
 	s.cmd = nil
 }

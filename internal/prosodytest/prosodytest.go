@@ -32,7 +32,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -166,13 +165,8 @@ func (s *Server) Stop() {
 	if s.cmd == nil {
 		return
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(startTimeout):
-		s.t.Logf("prosodytest: %s did not exit within %s of SIGTERM; killing it", Binary, startTimeout)
-		_ = s.cmd.Process.Kill()
-		<-s.done
+	if servertest.Terminate(s.cmd, s.done, startTimeout, false) {
+		s.t.Logf("prosodytest: %s did not exit within %s of SIGTERM; killed it", Binary, startTimeout)
 	}
 	s.cmd = nil
 }

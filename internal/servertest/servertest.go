@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // RequireServersEnv names the environment variable that turns a missing server
@@ -38,4 +40,24 @@ func LookPath(t testing.TB, install string, names ...string) string {
 	}
 	Missing(t, fmt.Sprintf("%v in PATH", names), install)
 	return ""
+}
+
+// Terminate asks the process cmd started to stop (SIGTERM) and waits until
+// exited is closed, at most grace; then it kills the process — with its whole
+// process group when group is set, for a server whose children must go too —
+// and waits for it. It reports whether the process had to be killed.
+func Terminate(cmd *exec.Cmd, exited <-chan struct{}, grace time.Duration, group bool) (killed bool) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+		return false
+	case <-time.After(grace):
+	}
+	if group {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	} else {
+		_ = cmd.Process.Kill()
+	}
+	<-exited
+	return true
 }

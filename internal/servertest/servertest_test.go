@@ -1,7 +1,10 @@
 package servertest
 
 import (
+	"os/exec"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // fakeT records what a test helper did to its test.
@@ -30,5 +33,37 @@ func TestMissingSkipsOrFails(t *testing.T) {
 	}
 	if p := LookPath(t, "", "no-such-program-flapjack", "sh"); p == "" {
 		t.Error("LookPath did not find sh")
+	}
+}
+
+func TestTerminate(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		script string
+		group  bool
+		killed bool
+	}{
+		{"exits on SIGTERM", "exec sleep 30", false, false},
+		{"ignores SIGTERM", `trap "" TERM; while :; do sleep 0.05; done`, false, true},
+		{"ignores SIGTERM, group killed", `trap "" TERM; while :; do sleep 0.05; done`, true, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command("sh", "-c", c.script)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			if err := cmd.Start(); err != nil {
+				t.Skipf("no sh: %v", err)
+			}
+			exited := make(chan struct{})
+			go func() { cmd.Wait(); close(exited) }()
+			time.Sleep(100 * time.Millisecond) // let the shell set its trap
+			if killed := Terminate(cmd, exited, 300*time.Millisecond, c.group); killed != c.killed {
+				t.Errorf("killed = %v, want %v", killed, c.killed)
+			}
+			select {
+			case <-exited:
+			default:
+				t.Error("Terminate returned before the process exited")
+			}
+		})
 	}
 }
