@@ -21,19 +21,17 @@
 package receiver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/x/flapjack"
-	"github.com/x/flapjack/api"
+	"github.com/x/flapjack/api/client"
 	"github.com/x/flapjack/store"
 )
 
@@ -98,18 +96,19 @@ const DefaultHTTPTimeout = 10 * time.Second
 // HTTPSender posts each event to the daemon's HTTP intake ("POST /events", see
 // package api), which queues it for the processor. It is what producers use
 // where the daemon runs without Redis.
+//
+// It posts through the API's Go client (package api/client).
 type HTTPSender struct {
-	url    string
-	shown  string // url without its password, for errors
-	client *http.Client
-	now    func() time.Time
+	api   *client.Client
+	shown string // the URL posted to, without its password, for errors
+	now   func() time.Time
 }
 
 // NewHTTPSender returns a Sender posting to the intake at baseURL, such as
 // "http://127.0.0.1:3081" ("/events" is appended unless the URL already ends with
 // it). client nil means a client whose requests time out after
 // DefaultHTTPTimeout.
-func NewHTTPSender(baseURL string, client *http.Client) (*HTTPSender, error) {
+func NewHTTPSender(baseURL string, hc *http.Client) (*HTTPSender, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil {
 		return nil, fmt.Errorf("intake URL: %w", err)
@@ -117,13 +116,14 @@ func NewHTTPSender(baseURL string, client *http.Client) (*HTTPSender, error) {
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("intake URL %q: want http://host:port or https://host:port", u.Redacted())
 	}
-	if !strings.HasSuffix(u.Path, "/events") {
-		u.Path = strings.TrimSuffix(u.Path, "/") + "/events"
+	// The client posts to <base>/events.
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/events")
+	base := u.String()
+	u.Path += "/events"
+	if hc == nil {
+		hc = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
-	if client == nil {
-		client = &http.Client{Timeout: DefaultHTTPTimeout}
-	}
-	return &HTTPSender{url: u.String(), shown: u.Redacted(), client: client, now: time.Now}, nil
+	return &HTTPSender{api: client.New(base, client.WithHTTPClient(hc)), shown: u.Redacted(), now: time.Now}, nil
 }
 
 // URL is where events are posted, without its password.
@@ -133,42 +133,30 @@ func (s *HTTPSender) URL() string { return s.shown }
 // rejection by the intake matches flapjack.ErrInvalidEvent and gives its
 // reasons.
 func (s *HTTPSender) Send(ctx context.Context, ev flapjack.Event) error {
-	b, err := encode(ev, s.now)
-	if err != nil {
+	if err := ev.Validate(); err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(b))
-	if err != nil {
-		return fmt.Errorf("POST %s: %w", s.shown, err)
+	if ev.Time == 0 {
+		ev.Time = s.now().Unix()
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
+	reply, err := s.api.SendEvents(ctx, ev)
+	if err == nil {
+		return nil
+	}
+	var ce *client.Error
+	if !errors.As(err, &ce) {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // without the URL, which may hold a password
 		}
 		return fmt.Errorf("POST %s: %w", s.shown, err)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode == http.StatusAccepted {
-		return nil
+	if reply != nil && len(reply.Rejected) > 0 {
+		return fmt.Errorf("POST %s: %w: %s", s.shown, flapjack.ErrInvalidEvent, strings.Join(ce.Details, "; "))
 	}
-	var reply api.EventsReply
-	if json.Unmarshal(body, &reply) == nil && len(reply.Rejected) > 0 {
-		var msgs []string
-		for _, r := range reply.Rejected {
-			msgs = append(msgs, r.Errors...)
-		}
-		return fmt.Errorf("POST %s: %w: %s", s.shown, flapjack.ErrInvalidEvent, strings.Join(msgs, "; "))
-	}
-	var e struct {
-		Error string `json:"error"`
-	}
-	msg := resp.Status
-	if json.Unmarshal(body, &e) == nil && e.Error != "" {
-		msg += ": " + e.Error
+	msg := fmt.Sprintf("%d %s", ce.Status, http.StatusText(ce.Status))
+	if len(ce.Details) > 0 {
+		msg += ": " + strings.Join(ce.Details, "; ")
 	}
 	return fmt.Errorf("POST %s: %s", s.shown, msg)
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,14 +12,13 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/x/flapjack"
 	"github.com/x/flapjack/config"
-	"github.com/x/flapjack/store"
+	"github.com/x/flapjack/receiver"
 )
 
 // simulatedSummary is the summary of every simulated event, as in Flapjack v2.
@@ -197,7 +194,7 @@ func eventSender(cmd *cobra.Command, intake string) (send func(context.Context, 
 		if queue == "" {
 			queue = "events"
 		}
-		return queueSender(st.Queue(queue)), func() { st.Close() }, nil
+		return receiver.NewQueueSender(st.Queue(queue)).Send, func() { st.Close() }, nil
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	if intake == "" {
@@ -211,7 +208,11 @@ func eventSender(cmd *cobra.Command, intake string) (send func(context.Context, 
 	if err != nil {
 		return nil, nil, usageError(err)
 	}
-	return httpSender(u, client), func() {}, nil
+	hs, err := receiver.NewHTTPSender(u, client)
+	if err != nil {
+		return nil, nil, usageError(err)
+	}
+	return hs.Send, func() {}, nil
 }
 
 // configuredIntake is the URL of the intake [gateways.jsonapi] configures, and
@@ -279,38 +280,4 @@ func intakeURL(raw string) (string, error) {
 		u.Path = "/events"
 	}
 	return u.String(), nil
-}
-
-func queueSender(q store.Queue) func(context.Context, flapjack.Event) error {
-	return func(ctx context.Context, ev flapjack.Event) error {
-		b, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		return q.Push(ctx, b)
-	}
-}
-
-func httpSender(u string, client *http.Client) func(context.Context, flapjack.Event) error {
-	return func(ctx context.Context, ev flapjack.Event) error {
-		b, err := json.Marshal(ev)
-		if err != nil {
-			return err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(b))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		if resp.StatusCode != http.StatusAccepted {
-			return fmt.Errorf("POST %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body)))
-		}
-		return nil
-	}
 }
