@@ -23,7 +23,7 @@ func (n Notification) MarshalJSON() ([]byte, error) {
 // that a caller can reuse a buffer.
 func (n *Notification) AppendJSON(b []byte) ([]byte, error) {
 	// Room for the usual notification, so that it takes one allocation at most.
-	size := 200 + len(n.ID) + len(n.CheckID) + len(n.CheckName) + len(n.EventHash) + stateJSONSize(&n.State)
+	size := 200 + len(n.ID) + len(n.CheckID) + len(n.CheckName) + len(n.EventHash) + n.State.JSONSize()
 	b = slices.Grow(b, size)
 	b = append(b, `{"id":`...)
 	b = jsonwire.AppendString(b, n.ID)
@@ -34,7 +34,7 @@ func (n *Notification) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `,"severity":`...)
 	b = jsonwire.AppendString(b, string(n.Severity))
 	b = append(b, `,"state":`...)
-	b, err := appendStateJSON(b, &n.State)
+	b, err := n.State.AppendJSON(b)
 	if err != nil {
 		return nil, err
 	}
@@ -112,9 +112,9 @@ func (a *Alert) AppendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// stateJSONSize estimates the length of s in JSON, so that one allocation
-// usually holds a notification.
-func stateJSONSize(s *State) int {
+// JSONSize estimates the length of s in JSON, so that a buffer made with room
+// for it usually holds AppendJSON's output in one allocation.
+func (s *State) JSONSize() int {
 	n := 150 + len(s.Summary) + len(s.Details)
 	for _, p := range s.Perfdata {
 		n += 20 + len(p.Key) + len(p.Value)
@@ -122,8 +122,10 @@ func stateJSONSize(s *State) int {
 	return n
 }
 
-// appendStateJSON appends s as encoding/json writes a State.
-func appendStateJSON(b []byte, s *State) ([]byte, error) {
+// AppendJSON appends s to b exactly as encoding/json writes a State, without
+// its reflection: the notification's payload and the stores' documents are
+// written with it.
+func (s *State) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"created_at":`...)
 	b, err := jsonwire.AppendTime(b, s.CreatedAt)
 	if err != nil {

@@ -157,3 +157,23 @@ func FuzzMarshalJSONMatchesEncodingJSON(f *testing.F) {
 		sameJSON(t, "Alert", got, gotErr, want, wantErr)
 	})
 }
+
+// TestStateAppendJSON: State.AppendJSON writes what encoding/json writes.
+func TestStateAppendJSON(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 30, 15, 123456789, time.FixedZone("X", 5*3600+1800))
+	for _, s := range []State{
+		{},
+		{CreatedAt: at, UpdatedAt: at.Add(time.Minute), Condition: Critical, Summary: "down <b>\"x\"</b>\u2028"},
+		{CreatedAt: at, UpdatedAt: at, Condition: OK, Action: Acknowledgement, Details: "line\none",
+			Perfdata: []PerfDatum{{Key: "time", Value: "0.2s"}, {Key: "ü", Value: ""}}},
+	} {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.AppendJSON([]byte("prefix"))
+		if err != nil || string(got) != "prefix"+string(want) {
+			t.Errorf("AppendJSON = %s, %v\nwant prefix%s", got, err, want)
+		}
+	}
+}

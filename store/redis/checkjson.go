@@ -26,10 +26,10 @@ func encodeCheck(c *flapjack.Check) ([]byte, error) {
 		size += 3 + len(t)
 	}
 	if c.CurrentState != nil {
-		size += stateSize(c.CurrentState)
+		size += c.CurrentState.JSONSize()
 	}
 	for i := range c.LatestNotifications {
-		size += stateSize(&c.LatestNotifications[i])
+		size += c.LatestNotifications[i].JSONSize()
 	}
 	size += 120 * (len(c.ScheduledMaintenances) + len(c.UnscheduledMaintenances))
 	return appendCheck(make([]byte, 0, size), c)
@@ -61,7 +61,7 @@ func appendCheck(b []byte, c *flapjack.Check) ([]byte, error) {
 	b = strconv.AppendBool(b, c.Alertable)
 	if c.CurrentState != nil {
 		b = append(b, `,"current_state":`...)
-		if b, err = appendState(b, c.CurrentState); err != nil {
+		if b, err = c.CurrentState.AppendJSON(b); err != nil {
 			return nil, err
 		}
 	}
@@ -71,7 +71,7 @@ func appendCheck(b []byte, c *flapjack.Check) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, err = appendState(b, &c.LatestNotifications[i]); err != nil {
+			if b, err = c.LatestNotifications[i].AppendJSON(b); err != nil {
 				return nil, err
 			}
 		}
@@ -116,46 +116,7 @@ func appendMaintenances(b []byte, key string, ms []flapjack.Maintenance) ([]byte
 
 // encodeState returns s as json.Marshal encodes it.
 func encodeState(s *flapjack.State) ([]byte, error) {
-	return appendState(make([]byte, 0, stateSize(s)), s)
-}
-
-func stateSize(s *flapjack.State) int {
-	n := 150 + len(s.Summary) + len(s.Details)
-	for _, p := range s.Perfdata {
-		n += 20 + len(p.Key) + len(p.Value)
-	}
-	return n
-}
-
-func appendState(b []byte, s *flapjack.State) ([]byte, error) {
-	b = append(b, `{"created_at":`...)
-	b, err := jsonwire.AppendTime(b, s.CreatedAt)
-	if err != nil {
-		return nil, err
-	}
-	b = append(b, `,"updated_at":`...)
-	if b, err = jsonwire.AppendTime(b, s.UpdatedAt); err != nil {
-		return nil, err
-	}
-	b = jsonwire.AppendOptString(b, `,"condition":`, string(s.Condition))
-	b = jsonwire.AppendOptString(b, `,"action":`, string(s.Action))
-	b = jsonwire.AppendOptString(b, `,"summary":`, s.Summary)
-	b = jsonwire.AppendOptString(b, `,"details":`, s.Details)
-	if len(s.Perfdata) > 0 {
-		b = append(b, `,"perfdata":[`...)
-		for i, p := range s.Perfdata {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"key":`...)
-			b = jsonwire.AppendString(b, p.Key)
-			b = append(b, `,"value":`...)
-			b = jsonwire.AppendString(b, p.Value)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	return append(b, '}'), nil
+	return s.AppendJSON(make([]byte, 0, s.JSONSize()))
 }
 
 // decodeCheck decodes a check's document as json.Unmarshal into a zero Check
